@@ -1,0 +1,1 @@
+"""Edit forensics: the edit script between copies, systematic edits, injections and seams."""

@@ -1,0 +1,1 @@
+"""Reuse: candidate pairs, local alignment, families and the earliest source."""

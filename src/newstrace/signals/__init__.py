@@ -1,0 +1,1 @@
+"""Persuasion and sourcing signals: technique spans and attributions."""
