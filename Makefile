@@ -1,0 +1,41 @@
+# newstrace: `make demo` and `make test` are all the set-up a fresh machine needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-out
+SHARED ?= ../shared
+
+.PHONY: demo test bench lint train clean help
+
+help:
+	@echo "make demo   - install into .venv, analyse examples/corpus, write $(DEMO_OUT)/report.html"
+	@echo "make test   - run the test suite"
+	@echo "make bench  - run the benchmarks (slow; results in benchmarks/results/)"
+	@echo "make lint   - ruff"
+	@echo "make train  - rebuild the shipped technique model from $(SHARED)/data/ptc-train"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/newstrace analyze examples/corpus --out $(DEMO_OUT)
+	@echo "Open $(DEMO_OUT)/report.html in a browser."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --shared $(SHARED)
+
+train: $(STAMP)
+	$(BIN)/python -m newstrace.signals.train --data $(SHARED)/data/ptc-train --out src/newstrace/data
+
+clean:
+	rm -rf $(DEMO_OUT) .pytest_cache build dist src/*.egg-info

@@ -1,0 +1,423 @@
+"""The `newstrace` command line: parses arguments and calls the library. No analysis logic lives here.
+
+Results go to stdout (or --out), progress and problems to stderr, and a failed run exits non-zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from newstrace.errors import NewstraceError
+from newstrace.output import CsvFlag, JsonFlag, JsonlFlag, choose_format, emit_rows
+
+app = typer.Typer(
+    help="Trace laundered news: text reuse, systematic edits, persuasion and sourcing, and outlet networks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+synth_app = typer.Typer(help="The synthetic news-reuse benchmark: generate a corpus with truth, score a run.")
+app.add_typer(synth_app, name="synth")
+
+err = Console(stderr=True, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB store.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+MaxBytesOption = Annotated[
+    int, typer.Option("--max-bytes", help="Skip (and report) any document larger than this many bytes.")
+]
+
+
+def clean_errors(func: F) -> F:
+    """Turn library errors into one clean line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NewstraceError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(quiet: bool):
+    if quiet:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as progress:
+        yield progress
+
+
+def report_problem(problem: Any) -> None:
+    err.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False, soft_wrap=True)
+
+
+# ---- ingest and analyze ---------------------------------------------------------------------------------------------
+
+
+@app.command()
+@clean_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .html .warc(.gz) .jsonl .csv).")],
+    db: DbOption = Path("newstrace.duckdb"),
+    max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    quiet: QuietOption = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Read news into the store. Safe to rerun; an interrupted run resumes where it stopped."""
+    from newstrace.ingest import ingest_paths
+    from newstrace.store import Store
+
+    with Store(db) as store, progress_bar(quiet) as progress:
+        task = progress.add_task("ingest", total=None) if progress else None
+
+        def on_progress(done: int, total: int, added: int) -> None:
+            if progress is not None:
+                progress.update(task, completed=done, total=total, description=f"ingest ({added} articles)")
+
+        report = ingest_paths(paths, store, max_bytes=max_bytes, on_problem=report_problem, on_progress=on_progress)
+        stored = store.count("articles")
+    summary = {
+        "articles_added": report.articles_added,
+        "articles_already_stored": report.articles_already_stored,
+        "files": report.files,
+        "problems": len(report.problems),
+        "articles_in_store": stored,
+        "db": str(db),
+    }
+    if json_:
+        print(json.dumps(summary))
+    err.print(f"{report.summary()}; {stored} articles in {db}", highlight=False)
+    if stored == 0:
+        raise NewstraceError(f"nothing could be ingested from {', '.join(map(str, paths))}")
+
+
+@app.command()
+@clean_errors
+def analyze(
+    inputs: Annotated[list[Path], typer.Argument(help="Files or folders to analyse.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the contract files and report.html.")],
+    stages: Annotated[
+        str, typer.Option("--stages", help="Comma list from ingest,reuse,edits,signals,network,report.")
+    ] = "ingest,reuse,edits,signals,network,report",
+    db: Annotated[Path | None, typer.Option("--db", help="Store to use (default: OUT/newstrace.duckdb).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Processes for alignment.")] = 2,
+    max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    quiet: QuietOption = False,
+) -> None:
+    """The main job: ingest, find reuse, edits, signals and the network, and write every contract file."""
+    from newstrace.pipeline import Run, parse_stages
+    from newstrace.pipeline import analyze as run_analyze
+    from newstrace.store import Store
+
+    chosen = parse_stages(stages)
+    out.mkdir(parents=True, exist_ok=True)
+    with Store(db or out / "newstrace.duckdb") as store, progress_bar(quiet) as progress:
+        run = Run(
+            store=store, inputs=inputs, out_dir=out, max_bytes=max_bytes, workers=workers,
+            on_problem=report_problem, progress=progress,
+            status=None if quiet else (lambda m: err.print(f"[dim]{m}[/]", markup=True)),
+        )
+        run_analyze(run, chosen)
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
+    counts = f"{len(run.articles or [])} articles, {len(run.pairs)} reuse pairs, {len(run.families)} families"
+    err.print(f"{counts} ({timings}); wrote {out}", highlight=False)
+
+
+# ---- reuse -----------------------------------------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise NewstraceError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise NewstraceError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def _passage_dict(p: Any) -> dict:
+    return {"copy_start": p.copy_start, "copy_end": p.copy_end, "source_start": p.source_start,
+            "source_end": p.source_end}
+
+
+@app.command()
+@clean_errors
+def align(
+    copy: Annotated[Path | None, typer.Argument(help="The copy's text file.")] = None,
+    source: Annotated[Path | None, typer.Argument(help="The source's text file.")] = None,
+    pairs: Annotated[Path | None, typer.Option("--pairs", help="File of COPY_PATH<TAB>SOURCE_PATH lines.")] = None,
+    workers: Annotated[int, typer.Option("--workers")] = 2,
+    json_: JsonFlag = False,
+    jsonl: JsonlFlag = False,
+) -> None:
+    """Align a pair of texts (or a batch with --pairs) and print the reused passages."""
+    from newstrace.reuse.align import align as align_texts
+    from newstrace.reuse.align import align_many
+
+    if pairs is not None:
+        jobs = []
+        for n, line in enumerate(pairs.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) != 2:
+                raise NewstraceError(f"{pairs}:{n}: expected COPY_PATH<TAB>SOURCE_PATH")
+            jobs.append((Path(parts[0]), Path(parts[1])))
+        texts = [(_read_text(s), _read_text(c)) for c, s in jobs]
+        results = align_many(texts, workers=workers)
+        for (c, s), passages in zip(jobs, results, strict=True):
+            print(json.dumps({"copy": str(c), "source": str(s), "passages": [_passage_dict(p) for p in passages]}))
+        return
+    if copy is None or source is None:
+        raise NewstraceError("give COPY and SOURCE, or --pairs FILE")
+    copy_text, source_text = _read_text(copy), _read_text(source)
+    passages = align_texts(source_text, copy_text)
+    row = {"copy": str(copy), "source": str(source), "passages": [_passage_dict(p) for p in passages]}
+    if json_ or jsonl:
+        print(json.dumps(row, ensure_ascii=False))
+        return
+    from newstrace.views import print_alignment
+
+    print_alignment(source_text, copy_text, passages)
+
+
+@app.command()
+@clean_errors
+def query(
+    file: Annotated[Path, typer.Argument(help="A text file: where did this text come from?")],
+    db: DbOption = Path("newstrace.duckdb"),
+    top: Annotated[int, typer.Option("--top")] = 10,
+    json_: JsonFlag = False,
+    jsonl: JsonlFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """Rank the stored articles this text reuses, with the passages, without re-running the corpus."""
+    from newstrace.reuse.query import query_text
+    from newstrace.store import Store
+
+    text = _read_text(file)
+    with Store(db, read_only=True) as store:
+        hits = query_text(text, store.con, top=top)
+    rows = ({"article_id": h.article_id, "score": round(h.score, 4),
+             "passages": [_passage_dict(p) for p in h.passages]} for h in hits)
+    emit_rows(rows, choose_format(json_, jsonl, csv_), columns=["article_id", "score", "passages"],
+              title=f"sources of {file}")
+
+
+@app.command()
+@clean_errors
+def reuse(
+    db: DbOption = Path("newstrace.duckdb"),
+    workers: Annotated[int, typer.Option("--workers")] = 2,
+    quiet: QuietOption = False,
+    json_: JsonFlag = False,
+    jsonl: JsonlFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """Find reuse among the stored articles (replacing earlier results) and list the pairs."""
+    from newstrace.export import reuse_rows
+    from newstrace.pipeline import Run
+    from newstrace.pipeline import analyze as run_analyze
+    from newstrace.store import Store
+
+    with Store(db) as store, progress_bar(quiet) as progress:
+        run = run_analyze(Run(store=store, workers=workers, progress=progress), ["reuse"])
+    emit_rows(reuse_rows(run.pairs), choose_format(json_, jsonl, csv_),
+              columns=["source", "copy", "score", "direction"], title="reuse pairs")
+
+
+# ---- edits and signals ---------------------------------------------------------------------------------------------
+
+
+@app.command()
+@clean_errors
+def diff(
+    source: Annotated[Path, typer.Argument(help="The earlier text.")],
+    copy: Annotated[Path, typer.Argument(help="The later text.")],
+    json_: JsonFlag = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML diff here.")] = None,
+) -> None:
+    """What changed between SOURCE and COPY: systematic edits first, then the texts side by side."""
+    from newstrace.edits.corpus import pair_record
+    from newstrace.reuse.align import align as align_texts
+
+    source_text, copy_text = _read_text(source), _read_text(copy)
+    passages = align_texts(source_text, copy_text)
+    record = pair_record(source.stem, copy.stem, source_text, copy_text, passages)
+    if json_:
+        print(json.dumps(record, ensure_ascii=False))
+    elif html is not None:
+        from newstrace.report import render_diff_page
+
+        html.write_text(render_diff_page(source.name, copy.name, source_text, copy_text, record), encoding="utf-8")
+        err.print(f"wrote {html}")
+    else:
+        from newstrace.views import print_diff
+
+        print_diff(source_text, copy_text, record)
+
+
+@app.command()
+@clean_errors
+def signals(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of articles.")],
+    jsonl: JsonlFlag = False,
+    json_: JsonFlag = False,
+    max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+) -> None:
+    """Persuasion techniques, attributions and injections of each article (contract lines with --jsonl)."""
+    from newstrace.ingest.sources import Problem, iter_input_files, read_file
+    from newstrace.signals.analyse import analyse_article
+
+    results = []
+    for item in iter_input_files(paths):
+        records = [item] if isinstance(item, Problem) else read_file(item, max_bytes=max_bytes)
+        for record in records:
+            if isinstance(record, Problem):
+                report_problem(record)
+                continue
+            row = analyse_article(record)
+            if jsonl:
+                print(json.dumps({k: row[k] for k in ("id", "techniques", "attributions", "injections")},
+                                 ensure_ascii=False))
+            else:
+                results.append((record, row))
+    if json_:
+        print(json.dumps([row for _, row in results], ensure_ascii=False, indent=2))
+    elif not jsonl:
+        from newstrace.views import print_signals
+
+        for article, row in results:
+            print_signals(article, row)
+
+
+# ---- network, report, serve ------------------------------------------------------------------------------------------
+
+
+@app.command()
+@clean_errors
+def network(
+    db: DbOption = Path("newstrace.duckdb"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for GraphML, GEXF, CSV and SVG.")] = Path("network"),
+    json_: JsonFlag = False,
+) -> None:
+    """Build the outlet network from the stored reuse pairs and export it."""
+    from newstrace.network.export import export_all
+    from newstrace.network.graph import build_graph
+    from newstrace.network.summary import network_summary
+    from newstrace.store import Store
+
+    with Store(db, read_only=True) as store:
+        graph = build_graph(list(store.iter_articles()), store.reuse_pairs())
+    written = export_all(graph, out)
+    summary = network_summary(graph)
+    if json_:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    err.print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@app.command()
+@clean_errors
+def report(
+    db: DbOption = Path("newstrace.duckdb"),
+    out: Annotated[Path, typer.Option("--out", help="Folder to write report.html (and the contract files) into.")]
+    = Path("newstrace-report"),
+) -> None:
+    """Write the contract files and report.html from a store, running any stage whose results are missing."""
+    from newstrace.pipeline import Run
+    from newstrace.pipeline import analyze as run_analyze
+    from newstrace.store import Store
+
+    with Store(db) as store:
+        run = Run(store=store, out_dir=out)
+        run_analyze(run, ["reuse", "edits", "signals", "network", "report"])
+    err.print(f"wrote {out / 'report.html'}")
+
+
+@app.command()
+@clean_errors
+def serve(
+    db: DbOption = Path("newstrace.duckdb"),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8765,
+) -> None:
+    """A local web app over the store (read-only), with a box to check a new article."""
+    import uvicorn
+
+    from newstrace.web.app import create_app
+
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+
+
+@app.command()
+@clean_errors
+def errors(
+    db: DbOption = Path("newstrace.duckdb"),
+    json_: JsonFlag = False,
+    jsonl: JsonlFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """List the documents that ingest reported and skipped: file, record and reason."""
+    from newstrace.store import Store
+
+    with Store(db, read_only=True) as store:
+        rows = store.con.execute("SELECT file, record, reason FROM errors ORDER BY file, record").fetchall()
+    emit_rows(({"file": f, "record": r, "reason": why} for f, r, why in rows), choose_format(json_, jsonl, csv_),
+              columns=["file", "record", "reason"], title="ingest problems")
+
+
+# ---- synthetic benchmark ---------------------------------------------------------------------------------------------
+
+
+@synth_app.command("generate")
+@clean_errors
+def synth_generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for corpus.jsonl and truth.json.")],
+    articles: Annotated[int, typer.Option("--articles", "-n")] = 500,
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    base: Annotated[Path | None, typer.Option("--base", help="Folder of base articles (.txt).")] = None,
+) -> None:
+    """Generate a seeded synthetic corpus of laundering chains, with its ground truth."""
+    from newstrace.synth.generate import generate
+
+    corpus = generate(out, n_articles=articles, seed=seed, base_dir=base)
+    err.print(f"wrote {corpus}")
+
+
+@synth_app.command("score")
+@clean_errors
+def synth_score(
+    truth: Annotated[Path, typer.Argument(help="truth.json from `synth generate`.")],
+    run_dir: Annotated[Path, typer.Argument(help="An `analyze --out` folder.")],
+) -> None:
+    """Score an analyze run against the synthetic truth (pairs, passages, edits, families, network)."""
+    from newstrace.eval.synth_score import score
+
+    print(json.dumps(score(truth, run_dir), indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Writers for the v1 output contract (DESIGN.md §2): JSONL lines, Parquet twins, and the empty files of a stage
+that did not run. Field names and order here are what users' scripts rely on: change them only with the contract.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+from newstrace.model import Article, Family, ReusePair
+
+CONTRACT_FILES = (
+    "report.html",
+    "articles.jsonl",
+    "reuse.jsonl",
+    "families.jsonl",
+    "edits.jsonl",
+    "signals.jsonl",
+    "network.graphml",
+)
+
+EMPTY_GRAPHML = """<?xml version='1.0' encoding='utf-8'?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">
+  <key id="d0" for="node" attr.name="articles" attr.type="long"/>
+  <key id="d1" for="node" attr.name="community" attr.type="long"/>
+  <key id="d2" for="edge" attr.name="weight" attr.type="long"/>
+  <key id="d3" for="edge" attr.name="median_lag_hours" attr.type="double"/>
+  <graph edgedefault="directed"/>
+</graphml>
+"""
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    """Write one JSON object per line, UTF-8, without ASCII escaping. Returns the number of lines."""
+    n = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False))
+            handle.write("\n")
+            n += 1
+    return n
+
+
+def article_rows(articles: Iterable[Article]) -> Iterator[dict]:
+    for a in articles:
+        yield a.contract_row()
+
+
+def reuse_rows(pairs: Iterable[ReusePair]) -> Iterator[dict]:
+    for p in pairs:
+        yield {
+            "source": p.source,
+            "copy": p.copy,
+            "score": round(float(p.score), 4),
+            "direction": p.direction,
+            "passages": [
+                {
+                    "source_start": q.source_start,
+                    "source_end": q.source_end,
+                    "copy_start": q.copy_start,
+                    "copy_end": q.copy_end,
+                }
+                for q in p.passages
+            ],
+        }
+
+
+def family_rows(families: Iterable[Family]) -> Iterator[dict]:
+    for f in families:
+        yield {"family": f.family, "origin": f.origin, "members": list(f.members)}
+
+
+def dataclass_rows(items: Iterable[object]) -> Iterator[dict]:
+    for item in items:
+        yield asdict(item)  # type: ignore[call-overload]
+
+
+def write_parquet(path: Path, rows: list[dict]) -> None:
+    """A Parquet twin of a JSONL file, for notebooks and Spark. Nested fields are kept as JSON strings."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not rows:
+        pq.write_table(pa.table({}), path)
+        return
+    flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in r.items()}
+            for r in rows]
+    pq.write_table(pa.Table.from_pylist(flat), path)

@@ -1,0 +1,116 @@
+"""Ingest: files and folders of news into the store, resumably, reporting every bad document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newstrace.ingest.sources import DEFAULT_MAX_BYTES, Problem, iter_input_files, read_file
+from newstrace.model import Article
+from newstrace.store import Store
+
+BATCH_SIZE = 500
+
+ProblemHook = Callable[[Problem], None]
+ProgressHook = Callable[[int, int, int], None]  # files done, files total, articles added so far
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    files_skipped_done: int = 0
+    articles_added: int = 0
+    articles_already_stored: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{self.articles_added} articles added from {self.files} files"]
+        if self.articles_already_stored:
+            parts.append(f"{self.articles_already_stored} already stored")
+        if self.files_skipped_done:
+            parts.append(f"{self.files_skipped_done} files already ingested")
+        parts.append(f"{len(self.problems)} problems")
+        return ", ".join(parts)
+
+
+def ingest_paths(
+    paths: Iterable[str | Path],
+    store: Store,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_problem: ProblemHook | None = None,
+    on_progress: ProgressHook | None = None,
+) -> IngestReport:
+    """Read every input file into `store`. Safe to rerun: finished files are skipped, known ids are kept."""
+    report = IngestReport()
+
+    def problem(p: Problem) -> None:
+        report.problems.append(p)
+        store.add_error(p.file, p.record, p.reason)
+        if on_problem:
+            on_problem(p)
+
+    inputs: list[Path] = []
+    for item in iter_input_files(paths):
+        if isinstance(item, Problem):
+            problem(item)
+        else:
+            inputs.append(item)
+
+    for done, path in enumerate(inputs):
+        if on_progress:
+            on_progress(done, len(inputs), report.articles_added)
+        report.files += 1
+        if store.file_done(path):
+            report.files_skipped_done += 1
+            continue
+        # A file is re-read from the start after a crash: its old error rows go, so they are not doubled.
+        store.con.execute("DELETE FROM errors WHERE file = ?", [str(path)])
+        added_here = problems_here = 0
+        batch: list[Article] = []
+        for record in read_file(path, max_bytes=max_bytes):
+            if isinstance(record, Problem):
+                problems_here += 1
+                problem(record)
+                continue
+            batch.append(record)
+            if len(batch) >= BATCH_SIZE:
+                added_here += _flush(store, batch, report, problem)
+                batch = []
+        added_here += _flush(store, batch, report, problem)
+        store.mark_file_done(path, added_here, problems_here)
+    if on_progress:
+        on_progress(len(inputs), len(inputs), report.articles_added)
+    return report
+
+
+def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem: ProblemHook) -> int:
+    if not batch:
+        return 0
+    stored = dict(
+        store.con.execute(
+            "SELECT id, coalesce(source_file, '') || '#' || coalesce(record, '') FROM articles "
+            "WHERE id IN (SELECT unnest(?))",
+            [[a.id for a in batch]],
+        ).fetchall()
+    )
+    fresh: list[Article] = []
+    seen: dict[str, str] = {}
+    for a in batch:
+        origin = f"{a.source_file or ''}#{a.record or ''}"
+        first = stored.get(a.id) or seen.get(a.id)
+        if first is None:
+            seen[a.id] = origin
+            fresh.append(a)
+        elif first == origin:
+            report.articles_already_stored += 1  # the same record again: a rerun
+        else:
+            where = first.rstrip("#")
+            problem(Problem(a.source_file or "?", a.record, f"id '{a.id}' already ingested from {where}; skipped"))
+    added = store.add_articles(fresh)
+    report.articles_added += added
+    return added
+
+
+__all__ = ["IngestReport", "Problem", "ingest_paths", "DEFAULT_MAX_BYTES"]

@@ -1,0 +1,83 @@
+"""HTML to article text and metadata, through trafilatura."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+EXTRACTOR = "trafilatura"
+
+# Pages nested deeper than this are rejected before parsing: lxml gives up on them anyway, slowly.
+MAX_NESTING = 4000
+
+_DATE_PARAMS = {"original_date": True, "extensive_search": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    text: str
+    title: str | None
+    url: str | None
+    published: str | None
+    sitename: str | None
+
+
+class ExtractionFailed(Exception):
+    """trafilatura found no main text, or the markup could not be parsed."""
+
+
+def _too_deep(html: str | bytes) -> bool:
+    opener = b"<" if isinstance(html, bytes) else "<"
+    # An honest page has far fewer tags than this; the check is cheap and bounds lxml's worst case.
+    return html.count(opener) > MAX_NESTING and _max_depth(html) > MAX_NESTING
+
+
+def _max_depth(html: str | bytes) -> int:
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    depth = deepest = 0
+    i = text.find("<")
+    while i != -1:
+        if text.startswith("</", i):
+            depth = max(0, depth - 1)
+        elif not text.startswith("<!", i):
+            close = text.find(">", i)
+            if close == -1 or text[close - 1] != "/":
+                depth += 1
+                deepest = max(deepest, depth)
+        i = text.find("<", i + 1)
+    return deepest
+
+
+def extract_html(html: str | bytes, url: str | None = None) -> ExtractedPage:
+    """Main text, title, canonical URL and publication date of one page."""
+    import trafilatura
+
+    if not html or not html.strip():
+        raise ExtractionFailed("empty document")
+    if _too_deep(html):
+        raise ExtractionFailed(f"markup nested deeper than {MAX_NESTING} levels")
+    # trafilatura logs and warns per page; one bad page must not flood the user's terminal.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    logging.getLogger("htmldate").setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            doc = trafilatura.bare_extraction(
+                html,
+                url=url,
+                with_metadata=True,
+                include_comments=False,
+                include_tables=False,
+                date_extraction_params=_DATE_PARAMS,
+            )
+    except (RecursionError, ValueError, TypeError) as exc:
+        raise ExtractionFailed(f"markup could not be parsed ({type(exc).__name__})") from exc
+    if doc is None:
+        raise ExtractionFailed("no main text found in the page")
+    text = (doc.text or "").strip()
+    if not text:
+        raise ExtractionFailed("no main text found in the page")
+    return ExtractedPage(
+        text=text, title=doc.title or None, url=doc.url or url, published=doc.date or None, sitename=doc.sitename
+    )

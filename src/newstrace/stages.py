@@ -1,0 +1,134 @@
+"""The stage registry: every stage `analyze` can run, in pipeline order, listed explicitly (no import side effects).
+
+Each stage is a plain function of the `Run`, so a new stage is one function and one line in `STAGES`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from newstrace.errors import NothingIngested
+from newstrace.export import (
+    EMPTY_GRAPHML,
+    article_rows,
+    family_rows,
+    reuse_rows,
+    write_jsonl,
+    write_parquet,
+)
+from newstrace.pipeline import Run
+
+
+def run_ingest(run: Run) -> None:
+    from newstrace.ingest import ingest_paths
+
+    task = None
+    if run.progress is not None:
+        task = run.progress.add_task("ingest", total=None)
+
+    def progress(done: int, total: int, added: int) -> None:
+        if task is not None:
+            run.progress.update(task, completed=done, total=total, description=f"ingest ({added} articles)")
+
+    run.ingest_report = ingest_paths(
+        run.inputs, run.store, max_bytes=run.max_bytes, on_problem=run.on_problem, on_progress=progress
+    )
+    run.articles = None
+    if run.store.count("articles") == 0:
+        raise NothingIngested(
+            f"nothing could be ingested from {', '.join(map(str, run.inputs))} "
+            f"({len(run.ingest_report.problems)} problems reported)"
+        )
+
+
+def run_reuse(run: Run) -> None:
+    from newstrace.reuse.engine import find_reuse
+
+    result = find_reuse(run.load_articles(), workers=run.workers, progress=run.progress)
+    run.pairs, run.families = result.pairs, result.families
+    run.store.replace_reuse(run.pairs, run.families)
+
+
+def run_edits(run: Run) -> None:
+    from newstrace.edits.corpus import corpus_edits
+
+    if not run.pairs and "reuse" not in run.ran:
+        run.pairs, run.families = run.store.reuse_pairs(), run.store.families()
+    run.edits, run.fingerprints = corpus_edits(run.article_map(), run.pairs, progress=run.progress)
+    run.store.replace_rows(
+        "edits",
+        [(e["source"], e["copy"], json.dumps(e["edits"]), json.dumps(e["systematic"])) for e in run.edits],
+    )
+
+
+def run_signals(run: Run) -> None:
+    from newstrace.signals.analyse import analyse_articles
+
+    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress))
+    run.store.replace_rows(
+        "signals",
+        [
+            (s["id"], json.dumps(s["techniques"]), json.dumps(s["attributions"]), json.dumps(s["injections"]),
+             json.dumps(s.get("sourcing")))
+            for s in run.signals
+        ],
+    )
+
+
+def run_network(run: Run) -> None:
+    from newstrace.network.graph import build_graph, pair_flags_from_edits
+
+    if not run.pairs and "reuse" not in run.ran:
+        run.pairs = run.store.reuse_pairs()
+    run.graph = build_graph(run.load_articles(), run.pairs, pair_flags_from_edits(run.edits) if run.edits else None)
+
+
+def run_report(run: Run) -> None:
+    # The report is rendered in write_outputs, once every other file exists, so it can link to them.
+    pass
+
+
+STAGES: dict[str, Callable[[Run], None]] = {
+    "ingest": run_ingest,
+    "reuse": run_reuse,
+    "edits": run_edits,
+    "signals": run_signals,
+    "network": run_network,
+    "report": run_report,
+}
+STAGE_NAMES = tuple(STAGES)
+
+
+def write_outputs(run: Run) -> None:
+    """Write every contract file: a stage that did not run leaves its file present and empty."""
+    out = run.out_dir
+    assert out is not None
+    out.mkdir(parents=True, exist_ok=True)
+    articles = run.load_articles() if run.ran else []
+    write_jsonl(out / "articles.jsonl", article_rows(articles))
+    reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
+    write_jsonl(out / "reuse.jsonl", reuse)
+    write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
+    write_jsonl(out / "edits.jsonl", run.edits if "edits" in run.ran else [])
+    write_jsonl(out / "signals.jsonl", _contract_signals(run.signals) if "signals" in run.ran else [])
+    if "network" in run.ran and run.graph is not None:
+        from newstrace.network.export import write_graphml
+
+        write_graphml(run.graph, out / "network.graphml")
+    else:
+        (out / "network.graphml").write_text(EMPTY_GRAPHML, encoding="utf-8")
+    if "edits" in run.ran:
+        write_jsonl(out / "fingerprints.jsonl", run.fingerprints)
+    write_parquet(out / "reuse.parquet", reuse)
+    if "report" in run.ran:
+        from newstrace.report import write_report
+
+        write_report(run, out / "report.html")
+    else:
+        (out / "report.html").write_text("", encoding="utf-8")
+
+
+def _contract_signals(signals: list[dict]) -> list[dict]:
+    keys = ("id", "techniques", "attributions", "injections")
+    return [{k: s[k] for k in keys} for s in signals]

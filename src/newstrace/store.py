@@ -1,0 +1,267 @@
+"""The embedded store: one DuckDB file whose tables are named after what they hold.
+
+A user can open it with the `duckdb` CLI:
+
+    articles        one row per article, with provenance (source_file, record, extractor)
+    errors          every document that was reported and skipped, with file, record and reason
+    ingested_files  input files read to the end, so a rerun skips them (resumable ingest)
+    reuse_pairs     one row per directed reuse pair; passages as JSON
+    families        reuse families with their origin; members in family_members
+    edits           one row per aligned pair: the edit script and its systematic edits as JSON
+    signals         one row per article: techniques, attributions, injections as JSON
+    shingles        the reuse index, owned by newstrace.reuse (created on demand)
+
+Writes go in transactions of a batch of articles: after a crash (even `kill -9`) the file holds every committed
+batch, and `INSERT ... ON CONFLICT DO NOTHING` on the primary key makes the rerun idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from newstrace.errors import StoreError
+from newstrace.model import Article, Family, Passage, ReusePair
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id VARCHAR PRIMARY KEY,
+    url VARCHAR,
+    outlet VARCHAR,
+    published TIMESTAMPTZ,
+    title VARCHAR,
+    text VARCHAR NOT NULL,
+    source_file VARCHAR,
+    record VARCHAR,
+    extractor VARCHAR,
+    ingested_at TIMESTAMPTZ DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS errors (
+    file VARCHAR,
+    record VARCHAR,
+    reason VARCHAR,
+    reported_at TIMESTAMPTZ DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS ingested_files (
+    path VARCHAR PRIMARY KEY,
+    size BIGINT,
+    mtime DOUBLE,
+    articles INTEGER,
+    problems INTEGER,
+    completed_at TIMESTAMPTZ DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS reuse_pairs (
+    source VARCHAR,
+    copy VARCHAR,
+    score DOUBLE,
+    direction VARCHAR,
+    passages JSON,
+    PRIMARY KEY (source, copy)
+);
+CREATE TABLE IF NOT EXISTS families (
+    family VARCHAR PRIMARY KEY,
+    origin VARCHAR,
+    size INTEGER
+);
+CREATE TABLE IF NOT EXISTS family_members (
+    family VARCHAR,
+    article_id VARCHAR,
+    PRIMARY KEY (family, article_id)
+);
+CREATE TABLE IF NOT EXISTS edits (
+    source VARCHAR,
+    copy VARCHAR,
+    edits JSON,
+    systematic JSON,
+    PRIMARY KEY (source, copy)
+);
+CREATE TABLE IF NOT EXISTS signals (
+    id VARCHAR PRIMARY KEY,
+    techniques JSON,
+    attributions JSON,
+    injections JSON,
+    sourcing JSON
+);
+"""
+
+ARTICLE_COLUMNS = ("id", "url", "outlet", "published", "title", "text", "source_file", "record", "extractor")
+
+
+class Store:
+    """A thin wrapper over one DuckDB connection. `con` stays public for SQL the wrapper does not cover."""
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+        self.path = str(path)
+        try:
+            if read_only:
+                if not Path(self.path).is_file():
+                    raise StoreError(f"{self.path}: no such store (run `newstrace ingest ... --db {self.path}`)")
+                self.con = duckdb.connect(self.path, read_only=True)
+            else:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self.con = duckdb.connect(self.path)
+                self.con.execute(SCHEMA)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store: {exc}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- articles -----------------------------------------------------------------------------------------------
+
+    def add_articles(self, articles: Sequence[Article]) -> int:
+        """Insert a batch in one transaction; ids already stored are left as they are. Returns rows added."""
+        if not articles:
+            return 0
+        import pyarrow as pa
+
+        table = pa.table(
+            {
+                "id": [a.id for a in articles],
+                "url": [a.url for a in articles],
+                "outlet": [a.outlet for a in articles],
+                "published": pa.array([a.published for a in articles], type=pa.timestamp("us", tz="UTC")),
+                "title": [a.title for a in articles],
+                "text": [a.text for a in articles],
+                "source_file": [a.source_file for a in articles],
+                "record": [a.record for a in articles],
+                "extractor": [a.extractor for a in articles],
+            }
+        )
+        before = self.count("articles")
+        self.con.register("_incoming", table)
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            # DISTINCT ON keeps the first of two records that share an id inside one batch.
+            self.con.execute(
+                f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) "
+                f"SELECT DISTINCT ON (id) {', '.join(ARTICLE_COLUMNS)} FROM _incoming ON CONFLICT DO NOTHING"
+            )
+            self.con.execute("COMMIT")
+        except duckdb.Error:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("_incoming")
+        return self.count("articles") - before
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        rows = self.con.execute("SELECT id FROM articles WHERE id IN (SELECT unnest(?))", [wanted]).fetchall()
+        return {r[0] for r in rows}
+
+    def count(self, table: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+    def iter_articles(self, ids: Sequence[str] | None = None, batch_size: int = 5000) -> Iterator[Article]:
+        sql = f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"
+        params: list = []
+        if ids is not None:
+            sql += " WHERE id IN (SELECT unnest(?))"
+            params.append(list(ids))
+        cur = self.con.cursor()
+        cur.execute(sql + " ORDER BY id", params)
+        while True:
+            rows = cur.fetchmany(batch_size)
+            if not rows:
+                break
+            for row in rows:
+                yield _article_from_row(row)
+
+    def get_article(self, article_id: str) -> Article | None:
+        found = list(self.iter_articles([article_id]))
+        return found[0] if found else None
+
+    # ---- ingest bookkeeping -------------------------------------------------------------------------------------
+
+    def file_done(self, path: Path) -> bool:
+        stat = path.stat()
+        row = self.con.execute(
+            "SELECT 1 FROM ingested_files WHERE path = ? AND size = ? AND mtime = ?",
+            [str(path.resolve()), stat.st_size, stat.st_mtime],
+        ).fetchall()
+        return bool(row)
+
+    def mark_file_done(self, path: Path, articles: int, problems: int) -> None:
+        stat = path.stat()
+        self.con.execute(
+            "INSERT OR REPLACE INTO ingested_files (path, size, mtime, articles, problems) VALUES (?, ?, ?, ?, ?)",
+            [str(path.resolve()), stat.st_size, stat.st_mtime, articles, problems],
+        )
+
+    def add_error(self, file: str, record: str | None, reason: str) -> None:
+        self.con.execute("INSERT INTO errors (file, record, reason) VALUES (?, ?, ?)", [file, record, reason])
+
+    # ---- stage results ------------------------------------------------------------------------------------------
+
+    def replace_reuse(self, pairs: Sequence[ReusePair], families: Sequence[Family]) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute("DELETE FROM reuse_pairs")
+        self.con.execute("DELETE FROM families")
+        self.con.execute("DELETE FROM family_members")
+        if pairs:
+            self.con.executemany(
+                "INSERT INTO reuse_pairs VALUES (?, ?, ?, ?, ?)",
+                [
+                    (p.source, p.copy, p.score, p.direction, json.dumps([asdict(q) for q in p.passages]))
+                    for p in pairs
+                ],
+            )
+        if families:
+            self.con.executemany(
+                "INSERT INTO families VALUES (?, ?, ?)", [(f.family, f.origin, len(f.members)) for f in families]
+            )
+            self.con.executemany(
+                "INSERT INTO family_members VALUES (?, ?)", [(f.family, m) for f in families for m in f.members]
+            )
+        self.con.execute("COMMIT")
+
+    def reuse_pairs(self) -> list[ReusePair]:
+        rows = self.con.execute(
+            "SELECT source, copy, score, direction, passages FROM reuse_pairs ORDER BY source, copy"
+        ).fetchall()
+        return [
+            ReusePair(s, c, score, d, [Passage(**q) for q in json.loads(passages)])
+            for s, c, score, d, passages in rows
+        ]
+
+    def families(self) -> list[Family]:
+        rows = self.con.execute(
+            "SELECT f.family, f.origin, list(m.article_id ORDER BY m.article_id) FROM families f "
+            "JOIN family_members m USING (family) GROUP BY f.family, f.origin, f.size ORDER BY f.size DESC, f.family"
+        ).fetchall()
+        return [Family(fam, origin, members) for fam, origin, members in rows]
+
+    def replace_rows(self, table: str, rows: Sequence[tuple]) -> None:
+        """Replace a stage's whole output table in one transaction (stages recompute over the corpus)."""
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute(f"DELETE FROM {table}")
+        if rows:
+            marks = ", ".join("?" for _ in rows[0])
+            self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", list(rows))
+        self.con.execute("COMMIT")
+
+
+def _article_from_row(row: tuple) -> Article:
+    published = row[3]
+    if isinstance(published, datetime) and published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)
+    return Article(
+        id=row[0], url=row[1], outlet=row[2], published=published, title=row[4], text=row[5],
+        source_file=row[6], record=row[7], extractor=row[8],
+    )
