@@ -58,34 +58,51 @@ def ingest_paths(
         else:
             inputs.append(item)
 
-    for done, path in enumerate(inputs):
-        if on_progress:
-            on_progress(done, len(inputs), report.articles_added)
-        report.files += 1
-        if store.file_done(path):
+    done_before = store.done_files()
+    pending: list[Path] = []
+    for path in inputs:
+        stat = path.stat()
+        if (str(path.resolve()), stat.st_size, stat.st_mtime) in done_before:
             report.files_skipped_done += 1
-            continue
+        else:
+            pending.append(path)
+    report.files = len(inputs)
+    if pending:
         # A file is re-read from the start after a crash: its old error rows go, so they are not doubled.
-        store.con.execute("DELETE FROM errors WHERE file = ?", [str(path)])
-        added_here = problems_here = 0
-        batch: list[Article] = []
+        store.con.execute("DELETE FROM errors WHERE file IN (SELECT unnest(?))", [[str(p) for p in pending]])
+
+    batch: list[Article] = []
+    finished: list[tuple[Path, int, int]] = []  # files whose articles all sit in `batch` or the store
+
+    def flush() -> None:
+        nonlocal batch, finished
+        _flush(store, batch, report, problem)
+        # Marked only after their articles are committed: a crash in between means a harmless re-read.
+        store.mark_files_done(finished)
+        batch, finished = [], []
+
+    for done, path in enumerate(pending):
+        if on_progress:
+            on_progress(done + report.files_skipped_done, len(inputs), report.articles_added)
+        found = problems_here = 0
         for record in read_file(path, max_bytes=max_bytes):
             if isinstance(record, Problem):
                 problems_here += 1
                 problem(record)
                 continue
+            found += 1
             batch.append(record)
             if len(batch) >= BATCH_SIZE:
-                added_here += _flush(store, batch, report, problem)
-                batch = []
-        added_here += _flush(store, batch, report, problem)
-        store.mark_file_done(path, added_here, problems_here)
+                flush()
+        finished.append((path, found, problems_here))
+    flush()
     if on_progress:
         on_progress(len(inputs), len(inputs), report.articles_added)
     return report
 
 
 def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem: ProblemHook) -> int:
+    """Store one batch; report ids already stored from a different file or record."""
     if not batch:
         return 0
     stored = dict(
