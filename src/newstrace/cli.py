@@ -321,9 +321,8 @@ def network(
     json_: JsonFlag = False,
 ) -> None:
     """Build the outlet network from the stored reuse pairs and export it."""
+    from newstrace.network import build_graph, network_summary
     from newstrace.network.export import export_all
-    from newstrace.network.graph import build_graph
-    from newstrace.network.summary import network_summary
     from newstrace.store import Store
 
     with Store(db, read_only=True) as store:
