@@ -18,6 +18,7 @@ from newstrace.export import (
     write_parquet,
 )
 from newstrace.pipeline import Run
+from newstrace.signals.analyse import contract_line
 
 
 def run_ingest(run: Run) -> None:
@@ -45,7 +46,7 @@ def run_ingest(run: Run) -> None:
 def run_reuse(run: Run) -> None:
     from newstrace.reuse.engine import find_reuse
 
-    result = find_reuse(run.load_articles(), workers=run.workers, progress=run.progress)
+    result = find_reuse(run.load_articles(), workers=run.workers, progress=_stage_progress(run), con=run.store.con)
     run.pairs, run.families = result.pairs, result.families
     run.store.replace_reuse(run.pairs, run.families)
 
@@ -60,6 +61,7 @@ def run_edits(run: Run) -> None:
         "edits",
         [(e["source"], e["copy"], json.dumps(e["edits"]), json.dumps(e["systematic"])) for e in run.edits],
     )
+    run.store.replace_rows("fingerprints", [(f["outlet"], json.dumps(f)) for f in run.fingerprints])
 
 
 def run_signals(run: Run) -> None:
@@ -77,16 +79,47 @@ def run_signals(run: Run) -> None:
 
 
 def run_network(run: Run) -> None:
-    from newstrace.network.graph import build_graph, pair_flags_from_edits
+    from newstrace.network import PairFlags, build_graph
 
     if not run.pairs and "reuse" not in run.ran:
         run.pairs = run.store.reuse_pairs()
-    run.graph = build_graph(run.load_articles(), run.pairs, pair_flags_from_edits(run.edits) if run.edits else None)
+    flags = None
+    if run.edits:
+        # A copy is verbatim when its edit script is empty; systematic when any edit repeats as a group.
+        flags = {(e["source"], e["copy"]): PairFlags(verbatim=not e["edits"], systematic=bool(e["systematic"]))
+                 for e in run.edits}
+    run.graph = build_graph(run.load_articles(), run.pairs, flags)
+    run.store.replace_rows(
+        "outlets",
+        [(n, d.get("articles", 0), d.get("community"), d.get("role")) for n, d in run.graph.nodes(data=True)],
+    )
+    run.store.replace_rows(
+        "outlet_edges",
+        [
+            (u, v, d.get("weight", 0), d.get("median_lag_hours"), d.get("min_lag_hours"), bool(d.get("coordinated")),
+             json.dumps(d.get("evidence", []), default=str))
+            for u, v, d in run.graph.edges(data=True)
+        ],
+    )
 
 
 def run_report(run: Run) -> None:
     # The report is rendered in write_outputs, once every other file exists, so it can link to them.
     pass
+
+
+def _stage_progress(run: Run) -> Callable[[str, int, int], None] | None:
+    """Adapt a library's `(step, done, total)` callback to one rich progress bar per step."""
+    if run.progress is None:
+        return None
+    tasks: dict[str, object] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = run.progress.add_task(step, total=total or None)
+        run.progress.update(tasks[step], completed=done, total=total or None)
+
+    return update
 
 
 STAGES: dict[str, Callable[[Run], None]] = {
@@ -111,7 +144,9 @@ def write_outputs(run: Run) -> None:
     write_jsonl(out / "reuse.jsonl", reuse)
     write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
     write_jsonl(out / "edits.jsonl", run.edits if "edits" in run.ran else [])
-    write_jsonl(out / "signals.jsonl", _contract_signals(run.signals) if "signals" in run.ran else [])
+    write_jsonl(out / "signals.jsonl", (contract_line(s) for s in run.signals) if "signals" in run.ran else [])
+    if "signals" in run.ran:
+        write_jsonl(out / "sourcing.jsonl", ({"id": s["id"], **s["sourcing"]} for s in run.signals))
     if "network" in run.ran and run.graph is not None:
         from newstrace.network.export import write_graphml
 
@@ -128,7 +163,3 @@ def write_outputs(run: Run) -> None:
     else:
         (out / "report.html").write_text("", encoding="utf-8")
 
-
-def _contract_signals(signals: list[dict]) -> list[dict]:
-    keys = ("id", "techniques", "attributions", "injections")
-    return [{k: s[k] for k in keys} for s in signals]
