@@ -1,0 +1,50 @@
+"""The edits stage over a corpus: one contract line per reuse pair, and each outlet's fingerprint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from newstrace.edits.fingerprints import outlet_fingerprints
+from newstrace.edits.systematic import PairEdits, diff_pair
+from newstrace.model import Article, Passage, ReusePair
+
+
+def _line(source_id: str, copy_id: str, result: PairEdits) -> dict:
+    return {
+        "source": source_id,
+        "copy": copy_id,
+        "edits": [asdict(e) for e in result.edits],
+        "systematic": [f.contract_row() for f in result.systematic],
+    }
+
+
+def pair_record(source_id: str, copy_id: str, source_text: str, copy_text: str,
+                passages: Sequence[Passage]) -> dict:
+    """The `edits.jsonl` line of one pair, plus `explained`: each systematic edit's anchor and variants."""
+    result = diff_pair(source_text, copy_text, list(passages))
+    line = _line(source_id, copy_id, result)
+    line["explained"] = [{"anchor": f.anchor, "variants": f.variants} for f in result.systematic]
+    return line
+
+
+def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *,
+                 progress: Any = None) -> tuple[list[dict], list[dict]]:
+    """Edit lines for every pair (contract fields only) and the outlet fingerprints (as dicts)."""
+    task = progress.add_task("edits", total=len(pairs)) if progress is not None else None
+    lines: list[dict] = []
+    by_outlet: list[tuple[str, PairEdits]] = []
+    for pair in pairs:
+        source, copy = articles[pair.source], articles[pair.copy]
+        result = diff_pair(source.text, copy.text, list(pair.passages))
+        lines.append(_line(pair.source, pair.copy, result))
+        by_outlet.append((copy.outlet or "unknown", result))
+        if task is not None:
+            progress.advance(task)
+    fingerprints = []
+    for fp in outlet_fingerprints(by_outlet):
+        row = asdict(fp)
+        row["described"] = fp.describe()
+        fingerprints.append(row)
+    return lines, fingerprints

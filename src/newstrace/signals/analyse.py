@@ -1,0 +1,51 @@
+"""One article -> its signals: technique spans, attributions, within-text injections and the sourcing profile.
+
+`analyse_article` returns the `signals.jsonl` line of the contract (`id, techniques, attributions, injections`) plus
+two keys the contract line leaves out and the report uses: `sourcing` (the profile) and `naming` (one entity called by
+several names in the text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from typing import Any
+
+from newstrace.edits.injections import find_injections, find_naming_inconsistencies
+from newstrace.model import Article
+from newstrace.signals.attribution import find_attributions
+from newstrace.signals.sourcing import sourcing_profile
+from newstrace.signals.techniques import detect_techniques, load_model
+
+CONTRACT_KEYS = ("id", "techniques", "attributions", "injections")
+
+
+def analyse_text(text: str, article_id: str = "text") -> dict:
+    """The signals of one raw text. Offsets are into `text` exactly as given."""
+    attributions = find_attributions(text)
+    return {
+        "id": article_id,
+        "techniques": [asdict(t) for t in detect_techniques(text, load_model())],
+        "attributions": [asdict(a) for a in attributions],
+        "injections": [asdict(i) for i in find_injections(text)],
+        "sourcing": sourcing_profile(text, attributions).as_dict(),
+        "naming": [asdict(n) for n in find_naming_inconsistencies(text)],
+    }
+
+
+def analyse_article(article: Article) -> dict:
+    return analyse_text(article.text, article.id)
+
+
+def contract_line(row: dict) -> dict:
+    return {k: row[k] for k in CONTRACT_KEYS}
+
+
+def analyse_articles(articles: Iterable[Article], *, progress: Any = None) -> Iterator[dict]:
+    """Signals of many articles, in order, with a progress bar when `progress` (a rich Progress) is given."""
+    items = list(articles)
+    task = progress.add_task("signals", total=len(items)) if progress is not None else None
+    for article in items:
+        yield analyse_article(article)
+        if task is not None:
+            progress.advance(task)
