@@ -1,0 +1,235 @@
+"""Scores a newstrace `analyze --out` folder against a synthetic corpus's `truth.json` (DESIGN.md §4).
+
+Every metric tolerates a missing or empty stage file: it then reports zero found and a recall of 0.0 (and a
+precision of 0.0 where nothing was predicted), never an exception.
+
+- pairs: unordered pair precision/recall/F1; `direction_accuracy` over true pairs found, where the predicted
+  `source` must be the earlier article; `hard_negative_fp` counts predicted hard-negative pairs.
+- passages: PAN plagdet over the true pairs' passages; both sides are keyed by the unordered pair, so a
+  detection with source and copy swapped still lands on the right documents.
+- systematic: a planted insert/replace is recalled when a `systematic` entry of the same unordered pair has the
+  same phrase (copy_text, or source_text for a replace; compared case- and whitespace-insensitively, edge
+  punctuation stripped) and the same count; `recall_phrase` drops the count condition. Precision is the share of
+  predicted systematic entries on true pairs whose phrase matches a planted edit of that pair.
+- cuts: a planted cut sentence is recalled when an edit of that pair removes at least half of it (a delete or
+  replace on the parent's side), or a systematic entry's source_text equals it.
+- families: purity (each predicted family's most common true family, over predicted members) and inverse
+  purity; articles outside every true family count as singletons of their own.
+- network: adjusted Rand index of predicted `community` against the true network labels, over all true
+  outlets (an outlet absent from the graph is a singleton); of the planted outlet edges found in either
+  direction, the share found in the planted direction (`direction_accuracy`); `edge_precision`, the share of
+  predicted edges that were planted (edges between two copies of one origin are not planted, so a graph built
+  from every reuse pair scores below 1); `independents_merged`, independents sharing a predicted community
+  with some network outlet.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from newstrace.eval.plagdet import Case, plagdet
+
+_EDGE_PUNCT = " \t\n,.;:!?\"'“”‘’()[]-–—"
+
+
+def norm_phrase(text: str | None) -> str:
+    """Case-folded, all whitespace removed, edge punctuation stripped: `, backed  by X,` == `backedby x`."""
+    return re.sub(r"\s+", "", (text or "").strip(_EDGE_PUNCT).casefold())
+
+
+def _jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                out.append(json.loads(line))
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def score_pairs(truth: dict, reuse: list[dict]) -> dict:
+    true = {_key(p["source"], p["copy"]): p for p in truth["pairs"]}
+    pred: dict[tuple[str, str], dict] = {}
+    for r in reuse:
+        pred.setdefault(_key(r["source"], r["copy"]), r)
+    tp = [k for k in pred if k in true]
+    right = sum(1 for k in tp if pred[k]["source"] == true[k]["source"])
+    hard = {_key(h["a"], h["b"]) for h in truth.get("hard_negatives", [])}
+    p, r = _ratio(len(tp), len(pred)), _ratio(len(tp), len(true))
+    return {"true": len(true), "predicted": len(pred), "tp": len(tp), "precision": p, "recall": r, "f1": _f1(p, r),
+            "direction_accuracy": _ratio(right, len(tp)), "hard_negatives": len(hard),
+            "hard_negative_fp": sum(1 for k in pred if k in hard)}
+
+
+def _cases(pairs: list[dict]) -> list[Case]:
+    """Cases keyed by the unordered pair, with the lexically first id playing `source`."""
+    out = []
+    for p in pairs:
+        flip = p["source"] > p["copy"]
+        key = "|".join(_key(p["source"], p["copy"]))
+        for q in p.get("passages", []):
+            if flip:
+                out.append(Case(key, q["source_start"], q["source_end"], q["copy_start"], q["copy_end"]))
+            else:
+                out.append(Case(key, q["copy_start"], q["copy_end"], q["source_start"], q["source_end"]))
+    return out
+
+
+def score_passages(truth: dict, reuse: list[dict]) -> dict:
+    res = plagdet(_cases(truth["pairs"]), _cases(reuse))
+    return {"precision": res.precision, "recall": res.recall, "granularity": res.granularity,
+            "plagdet": res.plagdet, "cases": res.cases, "detections": res.detections}
+
+
+def score_systematic(truth: dict, edits: list[dict]) -> dict:
+    by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in edits:
+        by_pair[_key(row["source"], row["copy"])].extend(row.get("systematic", []))
+    planted = [s for s in truth["systematic"] if s["kind"] in ("insert", "replace")]
+    kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    strict = loose = 0
+    for s in planted:
+        want = {norm_phrase(s["copy_text"]), norm_phrase(s.get("phrase"))} - {""}
+        if s["kind"] == "replace":
+            want = {norm_phrase(s["copy_text"]) + "<-" + norm_phrase(s["source_text"])}
+        hit_phrase = hit_count = False
+        for got in by_pair.get(_key(s["source"], s["copy"]), []):
+            g = norm_phrase(got.get("copy_text"))
+            if s["kind"] == "replace":
+                g = g + "<-" + norm_phrase(got.get("source_text"))
+            if g in want:
+                hit_phrase = True
+                hit_count |= got.get("count") == s["count"]
+        strict += hit_count
+        loose += hit_phrase
+        kinds[s["kind"]][0] += 1
+        kinds[s["kind"]][1] += hit_count
+    planted_phr: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for s in truth["systematic"]:
+        for t in (s.get("copy_text"), s.get("source_text"), s.get("phrase")):
+            if norm_phrase(t):
+                planted_phr[_key(s["source"], s["copy"])].add(norm_phrase(t))
+    true_pairs = {_key(p["source"], p["copy"]) for p in truth["pairs"]}
+    predicted = matched = 0
+    for k, items in by_pair.items():
+        if k not in true_pairs:
+            continue
+        for got in items:
+            predicted += 1
+            if {norm_phrase(got.get("copy_text")), norm_phrase(got.get("source_text"))} & planted_phr.get(k, set()):
+                matched += 1
+    return {"planted": len(planted), "recalled": strict, "recall": _ratio(strict, len(planted)),
+            "recall_phrase": _ratio(loose, len(planted)), "predicted_on_true_pairs": predicted,
+            "precision": _ratio(matched, predicted),
+            "by_kind": {k: {"planted": v[0], "recalled": v[1], "recall": _ratio(v[1], v[0])} for k, v in kinds.items()}}
+
+
+def score_cuts(truth: dict, edits: list[dict]) -> dict:
+    rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in edits:
+        rows[_key(row["source"], row["copy"])].append(row)
+    planted = [s for s in truth["systematic"] if s["kind"] in ("cut_attribution", "cut_denial")]
+    found: Counter = Counter()
+    for s in planted:
+        if not s["source_spans"]:
+            continue
+        a, b = s["source_spans"][0]
+        hit = False
+        for row in rows.get(_key(s["source"], s["copy"]), []):
+            parent_is_source = row["source"] == s["source"]
+            covered = 0
+            for e in row.get("edits", []):
+                if parent_is_source and e.get("kind") in ("delete", "replace"):
+                    lo, hi = e["source_start"], e["source_end"]
+                elif not parent_is_source and e.get("kind") in ("insert", "replace"):
+                    lo, hi = e["copy_start"], e["copy_end"]
+                else:
+                    continue
+                covered += max(0, min(b, hi) - max(a, lo))
+            sys_hit = any(norm_phrase(x.get("source_text")) == norm_phrase(s["source_text"])
+                          for x in row.get("systematic", []))
+            hit |= covered * 2 >= (b - a) or sys_hit
+        found[s["kind"]] += hit
+    n = Counter(s["kind"] for s in planted)
+    hits = sum(found.values())
+    return {"planted": len(planted), "recalled": hits, "recall": _ratio(hits, len(planted)),
+            "by_kind": {k: {"planted": n[k], "recalled": found[k], "recall": _ratio(found[k], n[k])} for k in n}}
+
+
+def score_families(truth: dict, families: list[dict]) -> dict:
+    true_of = {m: f["family"] for f in truth["families"] for m in f["members"]}
+    label = lambda i: true_of.get(i, "solo:" + i)  # noqa: E731
+    total = top = 0
+    for f in families:
+        c = Counter(label(m) for m in f["members"])
+        total += len(f["members"])
+        top += c.most_common(1)[0][1] if c else 0
+    pred_of = {m: f["family"] for f in families for m in f["members"]}
+    inv_total = inv_top = 0
+    for f in truth["families"]:
+        c = Counter(pred_of.get(m, "solo:" + m) for m in f["members"])
+        inv_total += len(f["members"])
+        inv_top += c.most_common(1)[0][1]
+    return {"predicted": len(families), "true": len(truth["families"]), "purity": _ratio(top, total),
+            "inverse_purity": _ratio(inv_top, inv_total)}
+
+
+def _read_graph(path: Path):
+    import networkx as nx
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return nx.DiGraph()
+    return nx.read_graphml(path)
+
+
+def score_network(truth: dict, graph_path: Path) -> dict:
+    from sklearn.metrics import adjusted_rand_score
+
+    g = _read_graph(graph_path)
+    outlets = truth["outlets"]
+    comm = {n: str(d.get("community")) for n, d in g.nodes(data=True) if d.get("community") is not None}
+    pred = [comm.get(o["outlet"], "solo:" + o["outlet"]) for o in outlets]
+    ari = float(adjusted_rand_score([o["community"] for o in outlets], pred)) if outlets else 0.0
+    net_labels = {comm[o["outlet"]] for o in outlets if o["network"] and o["outlet"] in comm}
+    merged = sum(1 for o in outlets if not o["network"] and comm.get(o["outlet"]) in net_labels)
+    found = right = 0
+    for e in truth["edges"]:
+        if g.has_edge(e["source"], e["copy"]):
+            found += 1
+            right += 1
+        elif g.has_edge(e["copy"], e["source"]):
+            found += 1
+    planted = {(e["source"], e["copy"]) for e in truth["edges"]}
+    pred_edges = [(u, v) for u, v in g.edges() if u != v]
+    edge_precision = _ratio(sum(1 for uv in pred_edges if uv in planted), len(pred_edges))
+    return {"outlets": len(outlets), "ari": ari, "edges_planted": len(truth["edges"]), "edges_found": found,
+            "edge_recall": _ratio(found, len(truth["edges"])), "edge_precision": edge_precision,
+            "direction_accuracy": _ratio(right, found),
+            "independents": sum(1 for o in outlets if not o["network"]), "independents_merged": merged}
+
+
+def score(truth_path: Path, analyze_dir: Path) -> dict:
+    """All metrics for one analyze folder; see the module docstring for each definition."""
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    d = Path(analyze_dir)
+    reuse, edits, families = _jsonl(d / "reuse.jsonl"), _jsonl(d / "edits.jsonl"), _jsonl(d / "families.jsonl")
+    return {"pairs": score_pairs(truth, reuse), "passages": score_passages(truth, reuse),
+            "systematic": score_systematic(truth, edits), "cuts": score_cuts(truth, edits),
+            "families": score_families(truth, families), "network": score_network(truth, d / "network.graphml")}

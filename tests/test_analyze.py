@@ -1,0 +1,124 @@
+"""End to end: `newstrace analyze` on the demo corpus, checked against the contract and against truth.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_CORPUS, SHARED
+
+CHECK_CONTRACT = SHARED / "bin" / "check-contract"
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "newstrace.cli", "analyze", str(DEMO_CORPUS), "--out", str(out), "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict:
+    return json.loads((DEMO_CORPUS / "truth.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def ids(demo_run: Path, truth: dict) -> dict[str, str]:
+    """truth URL (or file:path) -> article id in the run."""
+    articles = _lines(demo_run / "articles.jsonl")
+    by_url = {a["url"]: a["id"] for a in articles if a["url"]}
+    mapping = {}
+    for t in truth["articles"]:
+        mapping[t["url"]] = by_url.get(t["url"]) or t["id"]
+    return mapping
+
+
+def test_contract_files_pass_the_checker(demo_run: Path) -> None:
+    for name in ("report.html", "articles.jsonl", "reuse.jsonl", "families.jsonl", "edits.jsonl", "signals.jsonl",
+                 "network.graphml"):
+        assert (demo_run / name).is_file(), name
+    if not CHECK_CONTRACT.exists():
+        pytest.skip("../shared/bin/check-contract is not available")
+    result = subprocess.run([sys.executable, str(CHECK_CONTRACT), str(demo_run)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+    assert "contract: OK" in result.stdout
+
+
+def test_every_reuse_relation_is_recovered_and_no_false_pair(demo_run: Path, truth: dict, ids: dict) -> None:
+    found = {frozenset((p["source"], p["copy"])): p for p in _lines(demo_run / "reuse.jsonl")}
+    expected = {frozenset((ids[r["source_url"]], ids[r["copy_url"]])) for r in truth["reuse"]}
+    missing = expected - set(found)
+    assert not missing, f"missed {len(missing)} of {len(expected)}: {sorted(map(sorted, missing))}"
+    negatives = {frozenset((ids[a], ids[b])) for a, b in truth["non_copies"]}
+    assert not (negatives & set(found)), "a same-topic non-copy was reported as reuse"
+    extra = set(found) - expected
+    assert not extra, f"pairs not in truth: {sorted(map(sorted, extra))}"
+
+
+def test_directions_and_passages(demo_run: Path, truth: dict, ids: dict) -> None:
+    articles = {a["id"]: a for a in _lines(demo_run / "articles.jsonl")}
+    found = {(p["source"], p["copy"]): p for p in _lines(demo_run / "reuse.jsonl")}
+    for r in truth["reuse"]:
+        if r["relation"] != "direct":
+            continue
+        pair = found.get((ids[r["source_url"]], ids[r["copy_url"]]))
+        assert pair is not None, f"direction wrong or pair missing: {r['source_url']} -> {r['copy_url']}"
+        assert pair["direction"] in ("dated", "textual")
+        copy_len = len(articles[pair["copy"]]["text"])
+        assert pair["passages"] and all(0 <= q["copy_start"] < q["copy_end"] <= copy_len for q in pair["passages"])
+
+
+def test_families_and_origins(demo_run: Path, truth: dict, ids: dict) -> None:
+    families = _lines(demo_run / "families.jsonl")
+    family_of = {m: f for f in families for m in f["members"]}
+    for t in truth["families"]:
+        members = {ids[u] for u in t["member_urls"]}
+        fams = {family_of[m]["family"] for m in members if m in family_of}
+        assert len(fams) == 1, f"family of {t['origin_url']} split or missing: {fams}"
+        assert family_of[ids[t["origin_url"]]]["origin"] == ids[t["origin_url"]]
+
+
+def test_injected_phrase_found_within_one_text(demo_run: Path, truth: dict, ids: dict) -> None:
+    signals = {s["id"]: s for s in _lines(demo_run / "signals.jsonl")}
+    for planted in truth["injections"]:
+        found = signals[ids[planted["url"]]]["injections"]
+        match = [i for i in found if "backed by" in i["phrase"]]
+        assert match, f"no injection found in {planted['url']}: {found}"
+        spans = {tuple(s) for i in match for s in i["spans"]}
+        for s, e in planted["spans"]:
+            assert any(a < e and s < b for a, b in spans), f"occurrence {s}-{e} missed in {planted['url']}"
+
+
+def test_network_recovers_the_two_networks_and_the_independents(demo_run: Path, truth: dict) -> None:
+    ns = "{http://graphml.graphdrawing.org/xmlns}"
+    root = ET.parse(demo_run / "network.graphml").getroot()
+    keys = {k.get("id"): k.get("attr.name") for k in root.iter(ns + "key")}
+    community = {}
+    for node in root.iter(ns + "node"):
+        data = {keys[d.get("key")]: d.text for d in node.iter(ns + "data")}
+        community[node.get("id")] = data["community"]
+    groups: dict[str, set[str]] = defaultdict(set)
+    for outlet, label in truth["outlets"].items():
+        if outlet in community:
+            groups[label].add(community[outlet])
+    for label, comms in groups.items():
+        assert len(comms) == 1, f"{label} is split across communities {comms}"
+    labels_of: dict[str, set[str]] = defaultdict(set)
+    for outlet, label in truth["outlets"].items():
+        if outlet in community:
+            labels_of[community[outlet]].add(label)
+    for comm, labels in labels_of.items():
+        assert len(labels) == 1, f"community {comm} merges {labels}"
