@@ -34,12 +34,12 @@ def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *,
     """Edit lines for every pair (contract fields only) and the outlet fingerprints (as dicts)."""
     task = progress.add_task("edits", total=len(pairs)) if progress is not None else None
     lines: list[dict] = []
-    by_outlet: list[tuple[str, PairEdits]] = []
+    by_outlet: list[tuple[str, PairEdits, str]] = []
     for pair in pairs:
         source, copy = articles[pair.source], articles[pair.copy]
         result = diff_pair(source.text, copy.text, list(pair.passages))
         lines.append(_line(pair.source, pair.copy, result))
-        by_outlet.append((copy.outlet or "unknown", result))
+        by_outlet.append((copy.outlet or "unknown", result, pair.copy))
         if task is not None:
             progress.advance(task)
     fingerprints = []

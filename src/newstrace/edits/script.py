@@ -1,0 +1,308 @@
+"""The edit script between a source and its copy: what was inserted, deleted, replaced and moved.
+
+`edit_script(source, copy, passages)` turns the aligner's passages into `Edit`s with exact raw offsets:
+`source[e.source_start:e.source_end] == e.source_text` and `copy[e.copy_start:e.copy_end] == e.copy_text`.
+
+How the texts are covered:
+- Passages are put in copy order; the heaviest run of passages that is also in source order is the spine.
+  Passages off the spine were reordered: each yields one `move` edit spanning the whole passage in both texts,
+  and is then diffed internally like any other block.
+- Consecutive spine passages with nothing reordered between them form one block, diffed word by word as a whole,
+  so that the unaligned bits between passages (an injected phrase, a cut sentence) are diffed too.
+- Inside a block, a changed run of words maps to the character region from the end of the last equal word before
+  it to the start of the first equal word after it, in both texts: an edit always includes the punctuation and
+  spacing that changed with the words (", backed by Saudi Arabia," with its commas). The common prefix and suffix
+  of the two regions are then trimmed, suffix first, but never into a word; a pure insertion therefore ends
+  before the whitespace that follows it. Between two equal words, a change of punctuation alone (a comma added or
+  removed) is an edit too; a change of whitespace or of quote style alone is not.
+- Outside the blocks: copy text with at least one word that no passage covers is an `insert` (an added lead,
+  outlet boilerplate, material added between reordered passages); source text with at least one word that no
+  passage covers is a `delete` (cut material), over the whole source, so that the passages plus the edits account
+  for both texts. Text before the first block in both texts is diffed as one more block (a lead, rewritten or
+  lightly edited), and likewise text after the last block (a swapped footer); when only one side has such text
+  it is an insert or a delete.
+
+Edits are returned sorted by copy offset, then source offset.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from newstrace.edits.diff import diff_opcodes
+from newstrace.model import Edit, Passage
+from newstrace.tokens import Tokens, tokenize
+
+_WORD = re.compile(r"\w")
+_PUNCT = re.compile(r"[^\w\s]")
+_FOLD_GAP = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
+
+
+@dataclass(frozen=True)
+class _Block:
+    s0: int
+    s1: int
+    c0: int
+    c1: int
+    moved: bool
+
+
+def _gap_key(gap: str) -> str:
+    # Whitespace and quote style are layout, not edits.
+    return "".join(gap.translate(_FOLD_GAP).split())
+
+
+def _trim(source: str, copy: str, s0: int, s1: int, c0: int, c1: int,
+          s_lim: tuple[int, int], c_lim: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Trim the common suffix, then prefix, of source[s0:s1] and copy[c0:c1], at most to the limits.
+
+    `s_lim`/`c_lim` are the (prefix, suffix) character counts that may be trimmed on each side: the gaps before the
+    first and after the last changed word, so that trimming never cuts into a word.
+    """
+    k = 0
+    kmax = min(s_lim[1], c_lim[1], s1 - s0, c1 - c0)
+    while k < kmax and source[s1 - 1 - k] == copy[c1 - 1 - k]:
+        k += 1
+    s1 -= k
+    c1 -= k
+    k = 0
+    kmax = min(s_lim[0], c_lim[0], s1 - s0, c1 - c0)
+    while k < kmax and source[s0 + k] == copy[c0 + k]:
+        k += 1
+    return s0 + k, s1, c0 + k, c1
+
+
+def _make(kind_hint: str, source: str, copy: str, s0: int, s1: int, c0: int, c1: int) -> Edit | None:
+    if s0 == s1 and c0 == c1:
+        return None
+    kind = "replace" if (s0 < s1 and c0 < c1) else ("delete" if s0 < s1 else "insert")
+    if kind_hint == "move":
+        kind = "move"
+    return Edit(kind, s0, s1, c0, c1, source[s0:s1], copy[c0:c1])
+
+
+def _diff_block(source: str, copy: str, st: Tokens, ct: Tokens, sid: list[int], cid: list[int],
+                b: _Block) -> list[Edit]:
+    si0, si1 = bisect_left(st.starts, b.s0), bisect_right(st.ends, b.s1)
+    ci0, ci1 = bisect_left(ct.starts, b.c0), bisect_right(ct.ends, b.c1)
+    si1, ci1 = max(si0, si1), max(ci0, ci1)
+    out: list[Edit] = []
+    ops = [(tag, i1 + si0, i2 + si0, j1 + ci0, j2 + ci0)
+           for tag, i1, i2, j1, j2 in diff_opcodes(sid[si0:si1], cid[ci0:ci1])]
+    for tag, i1, i2, j1, j2 in _place(ops, source, copy, st, ct, sid, cid):
+        if tag == "equal":
+            for i, j in zip(range(i1, i2 - 1), range(j1, j2 - 1), strict=True):
+                sg0, sg1 = st.ends[i], st.starts[i + 1]
+                cg0, cg1 = ct.ends[j], ct.starts[j + 1]
+                if source[sg0:sg1] != copy[cg0:cg1] and _gap_key(source[sg0:sg1]) != _gap_key(copy[cg0:cg1]):
+                    r = _trim(source, copy, sg0, sg1, cg0, cg1, (sg1 - sg0,) * 2, (cg1 - cg0,) * 2)
+                    e = _make("", source, copy, *r)
+                    if e:
+                        out.append(e)
+            continue
+        # region from the end of the last equal word to the start of the next one, within the block
+        rs0 = st.ends[i1 - 1] if i1 > si0 else b.s0
+        rs1 = st.starts[i2] if i2 < si1 else b.s1
+        rc0 = ct.ends[j1 - 1] if j1 > ci0 else b.c0
+        rc1 = ct.starts[j2] if j2 < ci1 else b.c1
+        s_lim = (st.starts[i1] - rs0, rs1 - st.ends[i2 - 1]) if i1 < i2 else (rs1 - rs0, rs1 - rs0)
+        c_lim = (ct.starts[j1] - rc0, rc1 - ct.ends[j2 - 1]) if j1 < j2 else (rc1 - rc0, rc1 - rc0)
+        if (i1 == i2 or j1 == j2) and _PUNCT.search(copy[rc0:rc1] if j1 == j2 else source[rs0:rs1]):
+            # One side is only a gap that holds punctuation ("." where a clause was cut): keep that
+            # punctuation aligned, so the cut is reported as pure deletions rather than a replacement.
+            out.extend(_refine(source, copy, rs0, rs1, rc0, rc1))
+            continue
+        e = _make("", source, copy, *_trim(source, copy, rs0, rs1, rc0, rc1, s_lim, c_lim))
+        if e:
+            out.append(e)
+    return out
+
+
+def _refine(source: str, copy: str, s0: int, s1: int, c0: int, c1: int) -> list[Edit]:
+    sm = SequenceMatcher(None, source[s0:s1], copy[c0:c1], autojunk=False)
+    out: list[Edit] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag != "equal":
+            e = _make("", source, copy, s0 + i1, s0 + i2, c0 + j1, c0 + j2)
+            if e and (_WORD.search(e.source_text) or _WORD.search(e.copy_text) or _gap_key(e.source_text)
+                      != _gap_key(e.copy_text)):
+                out.append(e)
+    return out
+
+
+_OPENS = set(",;:(–—-")
+_CLOSES = set(",;:.!?)–—-")
+
+
+def _place(ops: list[tuple[str, int, int, int, int]], source: str, copy: str, st: Tokens, ct: Tokens,
+           sid: list[int], cid: list[int]) -> list[tuple[str, int, int, int, int]]:
+    """Place each pure insertion or deletion where its text is set off by punctuation.
+
+    Inserting "a Veldran front company" into "Harlow Company announced" can be read as inserting it after
+    "Company" or as inserting "Company, a Veldran front" after "Harlow": the words alone cannot tell. Of the
+    equivalent placements (sliding left over the equal words before it), the one whose changed text begins and
+    ends with punctuation (", a Veldran front company,") is taken, so that the same injection reads the same at
+    each place; ties keep the diff's own placement.
+    """
+    out = list(ops)
+    for k in range(1, len(out)):
+        tag, i1, i2, j1, j2 = out[k]
+        prev = out[k - 1]
+        if tag not in ("insert", "delete") or prev[0] != "equal":
+            continue
+        ids, lo, hi = (cid, j1, j2) if tag == "insert" else (sid, i1, i2)
+        room = prev[2] - prev[1] - (0 if k == 1 else 1)  # keep one equal word between changes
+        best, best_score = 0, _score(tag, i1, i2, j1, j2, source, copy, st, ct)
+        shift = 1
+        while shift <= room and ids[hi - shift] == ids[lo - shift]:
+            sc = _score(tag, i1 - shift, i2 - shift, j1 - shift, j2 - shift, source, copy, st, ct)
+            if sc > best_score:
+                best, best_score = shift, sc
+            shift += 1
+        if not best:
+            continue
+        out[k - 1] = ("equal", prev[1], prev[2] - best, prev[3], prev[4] - best)
+        out[k] = (tag, i1 - best, i2 - best, j1 - best, j2 - best)
+        if k + 1 < len(out) and out[k + 1][0] == "equal":
+            nxt = out[k + 1]
+            out[k + 1] = ("equal", nxt[1] - best, nxt[2], nxt[3] - best, nxt[4])
+        else:
+            out.insert(k + 1, ("equal", i2 - best, i2, j2 - best, j2))
+    return [op for op in out if op[1] < op[2] or op[3] < op[4]]
+
+
+def _score(tag: str, i1: int, i2: int, j1: int, j2: int, source: str, copy: str, st: Tokens, ct: Tokens) -> int:
+    # the changed words with the gaps on both sides, as in _diff_block
+    if tag == "insert":
+        t, starts, ends, lo, hi = copy, ct.starts, ct.ends, j1, j2
+    else:
+        t, starts, ends, lo, hi = source, st.starts, st.ends, i1, i2
+    a = ends[lo - 1] if lo > 0 else starts[lo]
+    b = starts[hi] if hi < len(starts) else ends[hi - 1]
+    region = t[a:b].strip()
+    return (region[:1] in _OPENS) + (region[-1:] in _CLOSES) if region else 0
+
+
+def _spine(passages: list[Passage]) -> list[bool]:
+    """For passages in copy order: True for those on the heaviest source-ordered run (by passage length)."""
+    n = len(passages)
+    if n == 0:
+        return []
+    weight = [p.copy_end - p.copy_start + p.source_end - p.source_start for p in passages]
+    best = weight[:]
+    prev = [-1] * n
+    for k in range(n):
+        for m in range(k):
+            if passages[m].source_start <= passages[k].source_start and best[m] + weight[k] > best[k]:
+                best[k] = best[m] + weight[k]
+                prev[k] = m
+    on = [False] * n
+    k = max(range(n), key=best.__getitem__)
+    while k >= 0:
+        on[k] = True
+        k = prev[k]
+    return on
+
+
+def _blocks(passages: list[Passage]) -> list[_Block]:
+    ps = sorted(passages, key=lambda p: (p.copy_start, p.source_start))
+    on = _spine(ps)
+    moved_starts = sorted(p.source_start for p, o in zip(ps, on, strict=True) if not o)
+    blocks: list[_Block] = []
+    last_spine: Passage | None = None
+    for p, o in zip(ps, on, strict=True):
+        if not o:
+            blocks.append(_Block(p.source_start, p.source_end, p.copy_start, p.copy_end, True))
+            last_spine = None
+            continue
+        if last_spine is not None and blocks and not blocks[-1].moved:
+            # merge with the previous spine block unless a reordered passage sits between them in the source
+            lo, hi = last_spine.source_start, p.source_start
+            k = bisect_right(moved_starts, lo)
+            if not (k < len(moved_starts) and moved_starts[k] < hi):
+                prev = blocks.pop()
+                blocks.append(_Block(min(prev.s0, p.source_start), max(prev.s1, p.source_end),
+                                     prev.c0, max(prev.c1, p.copy_end), False))
+                last_spine = p
+                continue
+        blocks.append(_Block(p.source_start, p.source_end, p.copy_start, p.copy_end, False))
+        last_spine = p
+    return blocks
+
+
+def _uncovered(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Stretches of `text` outside `spans` that hold a word, stripped of surrounding whitespace."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for a, b in sorted(spans) + [(len(text), len(text))]:
+        if a > pos:
+            seg = text[pos:a]
+            if _WORD.search(seg):
+                lead = len(seg) - len(seg.lstrip())
+                out.append((pos + lead, pos + len(seg.rstrip())))
+        pos = max(pos, b)
+    return out
+
+
+def edit_script(source: str, copy: str, passages: list[Passage]) -> list[Edit]:
+    """Edits that turn `source` into `copy`, given the aligned `passages` (see the module docstring)."""
+    return edit_script_tokens(source, copy, passages, tokenize(source), tokenize(copy))
+
+
+def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Tokens, ct: Tokens) -> list[Edit]:
+    """`edit_script` with both texts already tokenized (`newstrace.tokens.tokenize`), to share the tokens."""
+    vocab: dict[str, int] = {}
+    sid = [vocab.setdefault(w, len(vocab)) for w in st.words]
+    cid = [vocab.setdefault(w, len(vocab)) for w in ct.words]
+    edits: list[Edit] = []
+    blocks = _blocks(passages)
+    for b in blocks:
+        if b.moved:
+            edits.append(Edit("move", b.s0, b.s1, b.c0, b.c1, source[b.s0:b.s1], copy[b.c0:b.c1]))
+        edits.extend(_diff_block(source, copy, st, ct, sid, cid, b))
+    s_free = _uncovered(source, [(b.s0, b.s1) for b in blocks])
+    c_free = _uncovered(copy, [(b.c0, b.c1) for b in blocks])
+    if blocks:
+        first_s, first_c = min(b.s0 for b in blocks), min(b.c0 for b in blocks)
+        last_s, last_c = max(b.s1 for b in blocks), max(b.c1 for b in blocks)
+        # The text before the first block in both (a lead, often lightly edited) and after the last (a footer)
+        # is diffed word by word as a block of its own: a rewritten lead comes out as one replacement, while an
+        # edited one keeps its finer edits.
+        for s_pick, c_pick in (
+            ([g for g in s_free if g[1] <= first_s], [g for g in c_free if g[1] <= first_c]),
+            ([g for g in s_free if g[0] >= last_s], [g for g in c_free if g[0] >= last_c]),
+        ):
+            if s_pick and c_pick:
+                edge = _Block(s_pick[0][0], s_pick[-1][1], c_pick[0][0], c_pick[-1][1], False)
+                edits.extend(_diff_block(source, copy, st, ct, sid, cid, edge))
+                s_free = [g for g in s_free if g not in s_pick]
+                c_free = [g for g in c_free if g not in c_pick]
+    for s0, s1 in s_free:
+        edits.append(Edit("delete", s0, s1, _copy_point(blocks, s0, len(copy)), _copy_point(blocks, s0, len(copy)),
+                          source[s0:s1], ""))
+    for c0, c1 in c_free:
+        p = _source_point(blocks, c0, len(source))
+        edits.append(Edit("insert", p, p, c0, c1, "", copy[c0:c1]))
+    edits.sort(key=lambda e: (e.copy_start, e.source_start, e.kind != "move"))
+    return edits
+
+
+def _copy_point(blocks: list[_Block], s: int, n_copy: int) -> int:
+    """Where in the copy a cut at source offset `s` happened: the copy end of the nearest block before it."""
+    before = [b for b in blocks if b.s1 <= s and not b.moved]
+    if before:
+        return max(before, key=lambda b: b.s1).c1
+    after = [b for b in blocks if b.s0 >= s and not b.moved]
+    return min(after, key=lambda b: b.s0).c0 if after else (0 if not blocks else n_copy)
+
+
+def _source_point(blocks: list[_Block], c: int, n_source: int) -> int:
+    """The source offset an insertion at copy offset `c` attaches to: the source end of the block before it."""
+    before = [b for b in blocks if b.c1 <= c and not b.moved]
+    if before:
+        return max(before, key=lambda b: b.c1).s1
+    after = [b for b in blocks if b.c0 >= c and not b.moved]
+    return min(after, key=lambda b: b.c0).s0 if after else (0 if not blocks else n_source)

@@ -1,0 +1,172 @@
+"""Systematic edits on hand-written source/copy pairs: injection with seams, relabelling with misses, cut denial,
+lead and boilerplate, and a pair edited the way the seed article was."""
+
+from __future__ import annotations
+
+from newstrace.edits import diff_pair, systematic_edits
+from newstrace.edits.script import edit_script
+from newstrace.model import Passage
+from newstrace.reuse.align import align
+
+# An original story about a fictional militia; every "Orsk Front fighters" is a mention the copy edits.
+SOURCE = """Orsk Front fighters seize second crossing in the north
+
+Orsk Front fighters took control of the Delvan river crossing on Saturday after a night of shelling, according to
+residents of the nearby villages, who said the bridge was closed to all traffic by morning.
+
+The regional governor, Mara Istvanova, said the crossing had been defended by a small police unit that withdrew
+before dawn to avoid casualties. She said talks with local elders were under way.
+Villagers said Orsk Front fighters had set up checkpoints on the hill road.
+
+Orsk Front fighters have now cut two of the three roads that carry grain to the port of Delvan, and traders in the
+port said that flour prices had risen by a third within a week.
+
+A spokesman for the Orsk Front denied that its men had shelled the villages and said the fighters had come under
+fire first. He gave no evidence for the claim.
+
+Aid agencies said that Orsk Front fighters had allowed two convoys of medicine through the crossing on Sunday, and
+that they expected a third to pass on Tuesday if the road stayed open.
+
+Analysts in the capital said the Orsk Front was trying to force the government into talks before the winter. Orsk
+Front fighters are thought to number about four thousand, most of them recruited in the mountain districts.
+"""
+
+
+def seamy_copy() -> str:
+    """The source edited by hand, the way a hurried find-and-replace editor would."""
+    c = SOURCE
+    c = c.replace("Orsk Front fighters took", "Orsk gangs , funded by Velmar, took")
+    c = c.replace("Orsk Front fighters have", "Orsk gangs ,fundedby Velmar have")
+    c = c.replace("that Orsk Front fighters had", "that Orsk gangs, funded byVelmar,had")
+    c = c.replace("Orsk\nFront fighters are", "Orsk\ngangs, funded by Velmra, are")
+    c = c.replace("A spokesman for the Orsk Front denied that its men had shelled the villages and said the fighters "
+                  "had come under\nfire first. He gave no evidence for the claim.\n\n", "")
+    c = "Velmar Daily News: Orsk gangs close in on Delvan\n\n" + c.split("\n\n", 1)[1]
+    return c + "\nRead more at Velmar Daily. Follow us for updates.\n"
+
+
+def by_kind(findings):
+    out: dict[str, list] = {}
+    for f in findings:
+        out.setdefault(f.kind, []).append(f)
+    return out
+
+
+def test_injection_with_seams_is_one_group_with_its_variants_and_anchor():
+    copy = seamy_copy()
+    pe = diff_pair(SOURCE, copy, align(SOURCE, copy))
+    ins = by_kind(pe.systematic)["insert"]
+    assert len(ins) == 1
+    f = ins[0]
+    assert f.count == 4
+    assert {copy[a:b].strip(" ,") for a, b in f.copy_spans} == {
+        "funded by Velmar", "fundedby Velmar", "funded byVelmar", "funded by Velmra"}
+    assert len(f.variants) == 4
+    assert f.anchor.split()[-1] == "gangs"
+    assert f.source_text == ""
+
+
+def test_relabel_is_grouped_and_its_misses_located():
+    copy = seamy_copy()
+    pe = diff_pair(SOURCE, copy, align(SOURCE, copy))
+    kinds = by_kind(pe.systematic)
+    rep = kinds["replace"][0]
+    assert rep.source_text.split() == ["Front", "fighters"] and rep.copy_text.strip() == "gangs"
+    assert rep.count == 4
+    missed = kinds["replace_missed"][0]
+    assert missed.source_text.split() == ["Front", "fighters"]
+    # the villagers' sentence was left alone by the editor
+    assert missed.count == 1
+    a, b = missed.copy_spans[0]
+    assert copy[a:b] == "Front fighters" and copy[a - 20:a] == "Villagers said Orsk "
+    assert copy[a:b].split() == ["Front", "fighters"]
+
+
+def test_cut_denial_lead_and_boilerplate():
+    copy = seamy_copy()
+    pe = diff_pair(SOURCE, copy, align(SOURCE, copy))
+    kinds = by_kind(pe.systematic)
+    assert "denied" in kinds["cut_denial"][0].source_text
+    a, b = kinds["cut_denial"][0].copy_spans[0]
+    assert a == b  # the point in the copy where the paragraph was cut
+    assert kinds["lead"][0].copy_text.startswith("Velmar Daily News")
+    assert "Read more at Velmar Daily" in kinds["boilerplate"][0].copy_text
+    for f in pe.systematic:
+        for a, b in f.copy_spans:
+            assert 0 <= a <= b <= len(copy)
+    assert len(pe.anchors) == len(pe.edits)
+
+
+def test_relabel_merged_with_injection_is_split():
+    # when the relabelled word and the injection touch, the diff sees one replacement; grouping splits it
+    source = ("Raiders crossed the river. Later the Orsk Front attacked the mill. Farmers said the Orsk Front "
+              "took the grain. Police said the Orsk Front left at noon. The Orsk Front denied it.")
+    copy = ("Raiders crossed the river. Later the Orsk gangs, funded by Velmar, attacked the mill. Farmers said "
+            "the Orsk gangs, funded by Velmar, took the grain. Police said the Orsk gangs, funded by Velmar, left "
+            "at noon. The Orsk Front denied it.")
+    edits = edit_script(source, copy, [Passage(0, len(source), 0, len(copy))])
+    kinds = by_kind(systematic_edits(edits, source, copy))
+    assert kinds["insert"][0].count == 3
+    assert kinds["insert"][0].copy_text == ", funded by Velmar,"
+    assert kinds["replace"][0].count == 3
+    assert (kinds["replace"][0].source_text, kinds["replace"][0].copy_text) == ("Front", "gangs")
+    assert kinds["replace_missed"][0].count == 1
+
+
+# A few paragraphs of invented wire copy, and the same text edited the seed's way: "ISIS" relabelled as “Daesh”
+# with quote seams and misses, ", backed by Saudi Arabia," attached after the relabelled group with spacing seams
+# and a typo, and a placeholder footer.
+WIRE = """Militants shift fighters towards the eastern border
+
+After losing ground along the river valley, ISIS militants are moving small groups of fighters towards the
+eastern border, officials in two provinces said on Sunday.
+
+ISIS militants were pushed out of three market towns last month and now hold only scattered villages in the
+hills, according to a military spokesman.
+
+Border guards said they had stopped a lorry carrying ISIS militants and weapons near the Zarin checkpoint. A
+spokesman for the group denied that any of its members had been detained.
+
+Local elders say ISIS militants have offered money to young men in the border villages in exchange for
+shelter. Officials said the offers were being investigated.
+"""
+
+
+def seed_style(text: str) -> str:
+    c = text
+    c = c.replace("valley, ISIS militants are", "valley, “Daesh” militants , backed by Saudi Arabia, are")
+    c = c.replace("ISIS militants were", "“Daesh”militants ,backedby Saudi Arabia were")
+    c = c.replace("carrying ISIS militants and", "carrying “Daesh “militants, backed bySaudi Arabai,and")
+    c = c.replace(" A\nspokesman for the group denied that any of its members had been detained.", "")
+    return c + "\nSource # Website\n"
+
+
+def test_seed_style_pair():
+    copy = seed_style(WIRE)
+    pe = diff_pair(WIRE, copy, align(WIRE, copy))
+    for e in pe.edits:
+        assert WIRE[e.source_start:e.source_end] == e.source_text
+        assert copy[e.copy_start:e.copy_end] == e.copy_text
+    kinds = by_kind(pe.systematic)
+    ins = kinds["insert"][0]
+    assert ins.count == 3 and ins.anchor.endswith("militants")
+    assert {"".join(c for c in v if c.isalpha()).lower() for v in ins.variants} <= {
+        "backedbysaudiarabia", "backedbysaudiarabai"}
+    rep = kinds["replace"][0]
+    assert rep.source_text.strip() == "ISIS" and rep.count == 3 and "Daesh" in rep.copy_text
+    # the fourth "ISIS militants" (local elders) was left alone
+    missed = kinds["replace_missed"][0]
+    assert missed.count == 1 and copy[missed.copy_spans[0][0]:].startswith("ISIS militants have offered")
+    assert "denied" in kinds["cut_denial"][0].source_text
+    assert kinds["boilerplate"][0].copy_text.strip() == "Source # Website"
+
+
+def test_reordered_paragraphs_and_dropped_lead():
+    paras = WIRE.rstrip("\n").split("\n\n")
+    copy = "\n\n".join([paras[1], paras[3], paras[2]]) + "\n"  # headline dropped, last two swapped
+    passages = [Passage(WIRE.index(p), WIRE.index(p) + len(p), copy.index(p), copy.index(p) + len(p))
+                for p in (paras[1], paras[3], paras[2])]
+    kinds = by_kind(diff_pair(WIRE, copy, passages).systematic)
+    assert kinds["move"][0].count == 1
+    lead = kinds["lead"][0]
+    assert lead.source_text == paras[0] and lead.copy_text == ""
