@@ -1,0 +1,155 @@
+"""Local alignment on hand-built copies of a news text, and on a few PAN 2013 pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newstrace.eval.plagdet import Case, plagdet, read_pan13
+from newstrace.reuse.align import AlignParams, align, align_many
+
+PAN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pan13-train"
+
+# An invented wire story (written for these tests), one paragraph per item.
+PARAS = [
+    "The port authority in Hodeidah reported on Tuesday that three cargo ships carrying wheat and fuel had been "
+    "turned away after waiting for nine days outside the harbour, raising fears of shortages in the north.",
+    "Officials said the Houthi movement had demanded new inspection fees from shipping agents, a claim that the "
+    "movement's spokesman rejected as propaganda spread by foreign broadcasters and their local partners.",
+    "Aid agencies warned that bakeries in several districts were already rationing bread, and that hospital "
+    "generators would stop within a week unless diesel deliveries resumed through the western coast.",
+    "A regional envoy travelled to Muscat for talks with negotiators from both camps, hoping to revive an "
+    "earlier agreement on customs revenue that collapsed last winter amid mutual accusations of bad faith.",
+    "Local traders described queues stretching for kilometres at petrol stations, while prices for cooking gas "
+    "doubled in markets across the capital and the Houthi administration blamed the naval blockade.",
+    "Diplomats expect the Security Council to discuss the crisis next month, though few believe a binding "
+    "resolution can pass while the permanent members remain divided over the conduct of the coalition.",
+]
+SOURCE = "\n\n".join(PARAS)
+
+OTHER = (
+    "The city council approved a new budget for public libraries on Monday, adding funds for longer opening "
+    "hours and a mobile reading van that will visit schools in outlying villages. Councillors argued for hours "
+    "about the cost of repairing the historic reading room, whose roof has leaked since a storm two years ago. "
+    "Librarians welcomed the decision but said staffing remained the main problem, since many experienced "
+    "employees have retired and younger applicants prefer jobs in the private sector. The mayor promised a "
+    "review of salaries before the summer and thanked volunteers who kept branches open during the winter."
+)
+
+
+def _covers(p, copy_lo: int, copy_hi: int, slack: int = 3) -> bool:
+    return p.copy_start <= copy_lo + slack and p.copy_end >= copy_hi - slack
+
+
+def test_verbatim_copy_with_boilerplate_is_one_passage() -> None:
+    head = "Breaking | World News Network | Subscribe to our newsletter for daily updates\n\n"
+    tail = "\n\nShare this article. Related: ten recipes for summer. Copyright 2024 All rights reserved."
+    copy = head + SOURCE + tail
+    ps = align(SOURCE, copy)
+    assert len(ps) == 1
+    p = ps[0]
+    assert _covers(p, len(head), len(head) + len(SOURCE))
+    assert p.source_start <= 3 and p.source_end >= len(SOURCE) - 3
+    assert p.copy_start >= len(head) - 3
+
+
+def test_injected_phrase_after_every_mention_stays_one_passage() -> None:
+    phrase = ", backed by Iran and armed by smugglers from across the sea,"
+    copy = "\n\n".join(
+        para.replace("Houthi movement", "Houthi movement" + phrase).replace(
+            "cargo ships", "cargo ships" + phrase
+        ).replace("regional envoy", "regional envoy" + phrase).replace("Diplomats", "Diplomats" + phrase)
+        for para in PARAS
+    )
+    assert copy.count(phrase) >= 4
+    ps = align(SOURCE, copy)
+    assert len(ps) == 1
+    assert _covers(ps[0], 0, len(copy))
+
+
+def test_word_level_noise_stays_one_passage() -> None:
+    words = SOURCE.split(" ")
+    noisy = " ".join("reportedly" if i % 9 == 4 else w for i, w in enumerate(words))
+    ps = align(SOURCE, noisy)
+    assert len(ps) == 1
+    assert _covers(ps[0], 0, len(noisy), slack=20)
+
+
+def test_reordered_paragraphs_map_back_to_their_source() -> None:
+    order = [3, 4, 5, 0, 1, 2]
+    copy = "\n\n".join(PARAS[i] for i in order)
+    ps = align(SOURCE, copy)
+    assert 2 <= len(ps) <= 3
+    assert ps == sorted(ps, key=lambda p: p.copy_start)
+    # the second half of the copy is the start of the source: a passage maps backwards
+    moved = copy.index(PARAS[0])
+    back = [p for p in ps if p.copy_start >= moved - 3]
+    assert back and back[0].source_start <= 3
+    assert ps[0].source_start >= SOURCE.index(PARAS[3]) - 3
+    covered = sum(p.copy_end - p.copy_start for p in ps)
+    assert covered >= 0.9 * len(copy)
+
+
+def test_partial_reuse_inside_a_longer_article() -> None:
+    embedded = PARAS[2] + "\n\n" + PARAS[3]
+    first, second = OTHER[: len(OTHER) // 2], OTHER[len(OTHER) // 2 :]
+    copy = first + "\n\n" + embedded + "\n\n" + second
+    ps = align(SOURCE, copy)
+    assert len(ps) == 1
+    p = ps[0]
+    lo = copy.index(embedded)
+    assert abs(p.copy_start - lo) <= 3 and abs(p.copy_end - (lo + len(embedded))) <= 3
+    assert abs(p.source_start - SOURCE.index(PARAS[2])) <= 3
+    assert abs(p.source_end - (SOURCE.index(PARAS[3]) + len(PARAS[3]))) <= 3
+
+
+def test_unrelated_texts_give_no_passage() -> None:
+    assert align(SOURCE, OTHER) == []
+    assert align(OTHER, SOURCE) == []
+    assert align("", SOURCE) == []
+    assert align(SOURCE, "") == []
+
+
+def test_unicode_offsets_stay_raw() -> None:
+    # curly quotes, non-breaking spaces and an accented prefix before the reused text
+    source = SOURCE.replace("propaganda", "\u201cpropaganda\u201d").replace("Houthi movement", "Houthi\u00a0movement")
+    head = "Éditorial\u00a0— “Revue de presse” «\u00a0international\u00a0»\n\n"
+    copy = head + source.replace("\u201c", '"').replace("\u201d", '"')
+    ps = align(source, copy)
+    assert len(ps) == 1
+    p = ps[0]
+    assert p.copy_start == len(head)
+    assert copy[p.copy_start : p.copy_start + 20] == source[p.source_start : p.source_start + 20]
+    assert source[p.source_end - 10 : p.source_end] == copy[p.copy_end - 10 : p.copy_end]
+
+
+def test_align_many_matches_align_in_order() -> None:
+    pairs = [(SOURCE, "x " * i + SOURCE) for i in range(6)] + [(SOURCE, OTHER), (OTHER, OTHER)]
+    many = align_many(pairs, workers=2)
+    assert many == [align(s, c) for s, c in pairs]
+    assert many[6] == [] and len(many[7]) == 1
+
+
+def test_params_are_documented_knobs() -> None:
+    p = AlignParams(gap=10)
+    assert p.gap == 10 and AlignParams().gap > 10
+    assert align(SOURCE, SOURCE, p)[0].copy_end >= len(SOURCE) - 1
+
+
+def test_pan_no_obfuscation_sample() -> None:
+    if not PAN.exists():
+        pytest.skip("../shared PAN data absent")
+    pairs = [p for p in read_pan13(PAN) if p.subcorpus == "02-no-obfuscation"][:40]
+    texts = [(p.source_path.read_text(encoding="utf-8"), p.copy_path.read_text(encoding="utf-8")) for p in pairs]
+    found = align_many(texts, workers=1)
+    cases = [c for p in pairs for c in p.cases]
+    dets = [
+        Case(p.key, x.copy_start, x.copy_end, x.source_start, x.source_end)
+        for p, xs in zip(pairs, found, strict=True)
+        for x in xs
+    ]
+    r = plagdet(cases, dets)
+    assert r.recall >= 0.95
+    assert r.granularity <= 1.05
+    assert r.plagdet >= 0.85
