@@ -3,6 +3,7 @@
 - `script.edit_script(source, copy, passages)`: word-level edits with exact raw offsets in both texts.
 - `systematic.systematic_edits(edits, source, copy)` and `systematic.diff_pair(source, copy, passages)`: the
   edits an editor repeated, grouped through seams (kinds in `systematic`'s docstring).
+- `edges.locate(...)`: where a copy's masthead, footer and lead are (used by `systematic`).
 - `injections.find_injections(text)` and `injections.find_naming_inconsistencies(text)`: the same, from one text.
 - `fingerprints.outlet_fingerprints(pairs_edits)`: the edits each outlet applies across its copies.
 """

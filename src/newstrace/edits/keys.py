@@ -92,10 +92,24 @@ ATTRIBUTION_CUES = frozenset(
 )
 
 
+# Words of a rebuttal that names no denial: the accused says it acted normally ("the checks were standard
+# procedure", "the company follows all international rules") or negates the claim ("were not aimed at").
+REBUTTAL_CUES = frozenset(
+    "not never standard routine procedure procedures rules regulations lawful legal legitimate complies comply "
+    "complied compliance follows followed abides proper properly".split()
+)
+
+
 def cut_kind(words: Iterable[str]) -> str | None:
-    """Which kind of cut a run of removed words is, most specific first; None when it carries no cue."""
+    """Which kind of cut a run of removed words is, most specific first; None when it carries no cue.
+
+    A sourced rebuttal (an attribution cue with a rebuttal cue, or a negation such as "wasn't") is a denial too:
+    cutting the official line that contradicts the story changes the story as much as cutting "denied".
+    """
     ws = set(words)
     if ws & DENIAL_CUES or {"no", "evidence"} <= ws or {"not", "true"} <= ws:
+        return "cut_denial"
+    if ws & ATTRIBUTION_CUES and (ws & REBUTTAL_CUES or any(w.endswith("n't") for w in ws)):
         return "cut_denial"
     if ws & COUNTER_CUES:
         return "cut_counterclaim"

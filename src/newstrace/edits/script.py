@@ -7,6 +7,8 @@ How the texts are covered:
 - Passages are put in copy order; the heaviest run of passages that is also in source order is the spine.
   Passages off the spine were reordered: each yields one `move` edit spanning the whole passage in both texts,
   and is then diffed internally like any other block.
+  When the aligner shows no reordering (one passage over a reordered pair), a deleted and an inserted stretch of
+  8+ words with 80%+ of their words in common are one `move` too (`_moves`).
 - Consecutive spine passages with nothing reordered between them form one block, diffed word by word as a whole,
   so that the unaligned bits between passages (an injected phrase, a cut sentence) are diffed too.
 - Inside a block, a changed run of words maps to the character region from the end of the last equal word before
@@ -262,7 +264,13 @@ def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Toke
     for b in blocks:
         if b.moved:
             edits.append(Edit("move", b.s0, b.s1, b.c0, b.c1, source[b.s0:b.s1], copy[b.c0:b.c1]))
-        edits.extend(_diff_block(source, copy, st, ct, sid, cid, b))
+        # Passages may overlap a little (a moved passage starting early in the source): a cut or addition that
+        # another block already accounts for is not one.
+        s_other = [(o.s0, o.s1) for o in blocks if o is not b]
+        c_other = [(o.c0, o.c1) for o in blocks if o is not b]
+        edits.extend(e for e in _diff_block(source, copy, st, ct, sid, cid, b)
+                     if not (e.kind == "delete" and _covered(e.source_start, e.source_end, s_other))
+                     and not (e.kind == "insert" and _covered(e.copy_start, e.copy_end, c_other)))
     s_free = _uncovered(source, [(b.s0, b.s1) for b in blocks])
     c_free = _uncovered(copy, [(b.c0, b.c1) for b in blocks])
     if blocks:
@@ -270,10 +278,13 @@ def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Toke
         last_s, last_c = max(b.s1 for b in blocks), max(b.c1 for b in blocks)
         # The text before the first block in both (a lead, often lightly edited) and after the last (a footer)
         # is diffed word by word as a block of its own: a rewritten lead comes out as one replacement, while an
-        # edited one keeps its finer edits.
+        # edited one keeps its finer edits. A side with only punctuation there (the closing quote the passage
+        # stopped short of) takes part too, so that the punctuation stays aligned rather than inserted.
         for s_pick, c_pick in (
-            ([g for g in s_free if g[1] <= first_s], [g for g in c_free if g[1] <= first_c]),
-            ([g for g in s_free if g[0] >= last_s], [g for g in c_free if g[0] >= last_c]),
+            ([g for g in s_free if g[1] <= first_s] or _marks(source, 0, first_s),
+             [g for g in c_free if g[1] <= first_c] or _marks(copy, 0, first_c)),
+            ([g for g in s_free if g[0] >= last_s] or _marks(source, last_s, len(source)),
+             [g for g in c_free if g[0] >= last_c] or _marks(copy, last_c, len(copy))),
         ):
             if s_pick and c_pick:
                 edge = _Block(s_pick[0][0], s_pick[-1][1], c_pick[0][0], c_pick[-1][1], False)
@@ -286,8 +297,79 @@ def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Toke
     for c0, c1 in c_free:
         p = _source_point(blocks, c0, len(source))
         edits.append(Edit("insert", p, p, c0, c1, "", copy[c0:c1]))
+    edits = _moves(source, copy, st, ct, sid, cid, edits)
     edits.sort(key=lambda e: (e.copy_start, e.source_start, e.kind != "move"))
     return edits
+
+
+def _marks(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """[(start, end)] of the non-space text in text[a:b] when it holds no word (punctuation alone), else []."""
+    seg = text[a:b]
+    if not seg.strip() or _WORD.search(seg):
+        return []
+    lead = len(seg) - len(seg.lstrip())
+    return [(a + lead, a + len(seg.rstrip()))]
+
+
+_MOVE_WORDS = 8
+
+
+def _moves(source: str, copy: str, st: Tokens, ct: Tokens, sid: list[int], cid: list[int],
+           edits: list[Edit]) -> list[Edit]:
+    """Turn a cut and an addition of the same paragraph into a move, which no passage showed.
+
+    When the aligner returns one passage over a reordered pair, the moved text is deleted at one place and
+    inserted at another. A deletion and an insertion of 8+ words each, with 80%+ of their words in common, are
+    one move (diffed inside like any block, so an edit within the moved text is still reported).
+    """
+    def words(t: Tokens, a: int, b: int) -> tuple[int, int]:
+        return bisect_left(t.starts, a), bisect_right(t.ends, b)
+
+    dels = _runs([e for e in edits if e.kind == "delete"], source, lambda e: (e.source_start, e.source_end))
+    ins = _runs([e for e in edits if e.kind == "insert"], copy, lambda e: (e.copy_start, e.copy_end))
+    if not dels or not ins:
+        return edits
+    gone: set[int] = set()
+    added: list[Edit] = []
+    for d_run in dels:
+        i0, i1 = words(st, d_run[0].source_start, d_run[-1].source_end)
+        if i1 - i0 < _MOVE_WORDS:
+            continue
+        for e_run in ins:
+            if id(e_run[0]) in gone:
+                continue
+            j0, j1 = words(ct, e_run[0].copy_start, e_run[-1].copy_end)
+            n, m = i1 - i0, j1 - j0
+            if m < _MOVE_WORDS or 5 * abs(n - m) > max(n, m):
+                continue
+            same = sum(op[2] - op[1] for op in diff_opcodes(sid[i0:i1], cid[j0:j1]) if op[0] == "equal")
+            if 5 * same < 4 * max(n, m):
+                continue
+            b = _Block(st.starts[i0], st.ends[i1 - 1], ct.starts[j0], ct.ends[j1 - 1], True)
+            added.append(Edit("move", b.s0, b.s1, b.c0, b.c1, source[b.s0:b.s1], copy[b.c0:b.c1]))
+            added.extend(_diff_block(source, copy, st, ct, sid, cid, b))
+            gone.update(id(x) for x in d_run + e_run)
+            break
+    if not gone:
+        return edits
+    return [e for e in edits if id(e) not in gone] + added
+
+
+def _runs(edits: list[Edit], text: str, span) -> list[list[Edit]]:
+    """Edits of one side grouped into runs with no word between them (a paragraph cut in two edits)."""
+    out: list[list[Edit]] = []
+    for e in sorted(edits, key=span):
+        if out and not _WORD.search(text[span(out[-1][-1])[1]:span(e)[0]]):
+            out[-1].append(e)
+        else:
+            out.append([e])
+    return out
+
+
+def _covered(a: int, b: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether 80%+ of [a, b) lies within `spans`."""
+    inside = sum(max(0, min(b, y) - max(a, x)) for x, y in spans)
+    return b > a and 5 * inside >= 4 * (b - a)
 
 
 def _copy_point(blocks: list[_Block], s: int, n_copy: int) -> int:

@@ -14,15 +14,18 @@
   `copy_spans` holds the point in the copy where the text was cut (an empty span).
 - `move`: passages that the copy has in another order than the source (reordered paragraphs); `count` is the
   number of moved passages, `copy_spans` where they are in the copy, `source_text`/`copy_text` the first one.
-- `lead`: the insertions, replacements and deletions, 3+ words in all, at the start of the copy (before its first
-  run of three unchanged words; deletions before the source's first unchanged word), as one finding spanning
-  them: a rewritten, added or dropped lead or headline (`copy_text` is empty for a dropped one).
-- `boilerplate`: the same at the end of the copy (after its last run of three unchanged words, 2+ words in all):
-  outlet boilerplate such as a footer or a "Source:" line. One pair cannot tell boilerplate from a new
-  closing paragraph; `outlet_fingerprints` decides across an outlet's copies.
+- `lead`: the changes in the copy's lead (see `edges`), widened to whole lines: a rewritten, added or dropped
+  lead or headline (`copy_text` is empty for a dropped one).
+- `boilerplate`: the outlet furniture (see `edges`): the copy's masthead line and footer, `copy_text` their texts
+  joined by a blank line, `source_text` what they replaced. One pair cannot tell boilerplate from a new
+  closing paragraph; `outlet_fingerprints` decides across an outlet's copies. A repeated edit made only in the
+  masthead and footer (an outlet name swapped in both) is part of this finding, not a `replace`.
 
-A replacement that both relabels and injects ("ISIS have" -> "Daesh, backed by X, have") is split before grouping
-when its added tail (or head) matches a phrase inserted elsewhere in the pair, or recurs in 2+ replacements.
+Inserts, replaces and deletes are systematic only when they repeat (2+ times in the pair); one-offs stay in
+`edits`. A multi-word relabelling ("Guatemalan" -> "the occupation forces") is kept whole. A replacement that
+both relabels and injects ("ISIS have" -> "Daesh, backed by X, have") is split before grouping (`_split_replaces`),
+and a one-off replacement that swallowed a repeated relabelling (the relabel beside a typo or a cut sentence)
+gives that relabelling back (`_resplit`).
 
 `diff_pair(source, copy, passages)` runs the edit script and the grouping together.
 """
@@ -33,6 +36,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
+from newstrace.edits.edges import Edges, line_count, locate, widen
 from newstrace.edits.keys import cluster_keys, common_anchor, cut_kind, letter_key, osa_distance, tolerance
 from newstrace.edits.script import edit_script_tokens
 from newstrace.model import Edit, Passage, SystematicEdit
@@ -89,12 +93,18 @@ def _unit(e: Edit, st: Tokens, ct: Tokens) -> _Unit:
     i0, i1 = _words(st, e.source_start, e.source_end)
     j0, j1 = _words(ct, e.copy_start, e.copy_end)
     swords, cwords = st.words[i0:max(i0, i1)], ct.words[j0:max(j0, j1)]
+    s1, c1 = e.source_end, e.copy_end
     kind = e.kind
     if kind == "replace" and not swords:
         kind = "insert"  # " " -> ", backed by X," : only spacing was lost, the change is an insertion
     elif kind == "replace" and not cwords:
         kind = "delete"
-    return _Unit(kind, e.source_start, e.source_end, e.copy_start, e.copy_end, swords, cwords)
+    elif (kind == "replace" and swords[-1].endswith("'s") and cwords[-1].endswith("'s")
+          and st.ends[i1 - 1] == s1 and ct.ends[j1 - 1] == c1):
+        # "Obama’s" -> "the regime’s" relabels "Obama"; the possessive stays, as in the mentions without one
+        s1, c1 = s1 - 2, c1 - 2
+        swords, cwords = swords[:-1] + [swords[-1][:-2]], cwords[:-1] + [cwords[-1][:-2]]
+    return _Unit(kind, e.source_start, s1, e.copy_start, c1, swords, cwords)
 
 
 def anchor_before(copy: str, ct: Tokens, c0: int, n: int = 2) -> str:
@@ -103,27 +113,48 @@ def anchor_before(copy: str, ct: Tokens, c0: int, n: int = 2) -> str:
     return " ".join(copy[ct.starts[k]:ct.ends[k]] for k in range(max(0, j - n), j))
 
 
+# A replacement longer than this many copy words is a rewrite and is never split; the tails and heads tried are
+# at most this long too, which keeps the split linear in the size of the pair.
+_SPLIT_WORDS = 16
+_SETOFF = set(",;:()[]–—\n")
+
+
+def _set_off(gap: str) -> bool:
+    """Whether the text between two words sets off what follows (a comma, bracket, dash or line break)."""
+    return bool(_SETOFF & set(gap)) or " - " in gap
+
+
 def _split_replaces(units: list[_Unit], copy: str, ct: Tokens) -> list[_Unit]:
     """Split replacements in which a relabelling and an insertion touch (see the module docstring).
 
-    The added tail (or head) of a replacement is taken for an insertion when its letters (6+, within typo
-    tolerance) recur in 2+ edits of the pair: pure insertions, or tails (heads) of other replacements. Failing
-    that, a tail (or head) that, with the same source words, makes up another replacement of the pair is taken for
-    that replacement, and the rest for an insertion ("Kavanaugh" -> "World desk\n\nVarnia" next to "Kavanaugh"
-    -> "Varnia" elsewhere).
+    A multi-word replacement is kept whole ("Guatemalan" -> "the occupation forces" everywhere is one
+    relabelling). Its added tail (or head) is split off as an insertion when
+    - it is set off by punctuation or a line break from the rest (", allied with Brussels,") and its letters
+      (6+, within typo tolerance) recur in 2+ edits of the pair: pure insertions, or tails (heads) of other
+      replacements; or
+    - it recurs as a pure insertion elsewhere in the pair, set off or not ("backedby Saudi Arabia" glued on).
+    Failing that, a tail (or head) that, with the same source words, makes up another replacement of the pair is
+    taken for that replacement, and the rest for an insertion ("Kavanaugh" -> "World desk\n\nVarnia" next to
+    "Kavanaugh" -> "Varnia" elsewhere).
     """
     def tails(u: _Unit) -> list[tuple[int, str]]:
-        return [(k, "".join(u.cwords[k:])) for k in range(1, len(u.cwords))]
+        n = len(u.cwords)
+        return [(k, letter_key(" ".join(u.cwords[k:]))) for k in range(max(1, n - _SPLIT_WORDS), n)]
 
     def heads(u: _Unit) -> list[tuple[int, str]]:
-        return [(k, "".join(u.cwords[:k])) for k in range(len(u.cwords) - 1, 0, -1)]
+        n = len(u.cwords)
+        return [(k, letter_key(" ".join(u.cwords[:k]))) for k in range(min(n - 1, _SPLIT_WORDS), 0, -1)]
 
-    reps_of = [u for u in units if u.kind == "replace" and len(u.cwords) >= 2]
-    inserted = [k for k in (letter_key(" ".join(u.cwords)) for u in units if u.kind == "insert") if len(k) >= 6]
+    reps_of = [u for u in units if u.kind == "replace" and 2 <= len(u.cwords) <= _SPLIT_WORDS]
+    if not reps_of:
+        return units
+    inserted = [k for k in (letter_key(" ".join(u.cwords)) for u in units if u.kind == "insert"
+                            and len(u.cwords) <= _SPLIT_WORDS) if len(k) >= 6]
     ins_reps = cluster_keys(inserted)
+    parts = {id(u): (tails(u), heads(u)) for u in reps_of}
     seen: Counter[str] = Counter()
-    for u in reps_of:
-        seen.update({key for _, key in tails(u) + heads(u) if len(key) >= 6})
+    for t, h in parts.values():
+        seen.update({key for _, key in t + h if len(key) >= 6})
     # the forms others are matched to, with typo tolerance: inserted phrases, and tails/heads seen twice
     distinct = sorted(set(ins_reps.values()) | {k for k, c in seen.items() if c >= 2}, key=lambda k: -seen[k])
     canon: dict[str, str] = dict(ins_reps)
@@ -137,27 +168,35 @@ def _split_replaces(units: list[_Unit], copy: str, ct: Tokens) -> list[_Unit]:
         return canon[key]
 
     # tails are supported by insertions and other tails, heads by insertions and other heads
-    tail_support: Counter[str] = Counter(ins_reps[k] for k in inserted)
-    head_support = Counter(tail_support)
-    for u in reps_of:
-        tail_support.update({rep(key) for _, key in tails(u) if len(key) >= 6})
-        head_support.update({rep(key) for _, key in heads(u) if len(key) >= 6})
+    pure: Counter[str] = Counter(ins_reps[k] for k in inserted)
+    tail_support = Counter(pure)
+    head_support = Counter(pure)
+    for t, h in parts.values():
+        tail_support.update({rep(key) for _, key in t if len(key) >= 6})
+        head_support.update({rep(key) for _, key in h if len(key) >= 6})
     replaced = Counter(_replace_key(u) for u in units if u.kind == "replace")
+
+    def splits(key: str, gap: str, support: Counter[str]) -> bool:
+        if len(key) < 6:
+            return False
+        r = rep(key)
+        return support[r] >= 2 and (_set_off(gap) or pure[r] >= 1)
 
     out: list[_Unit] = []
     for u in units:
-        if u.kind != "replace" or len(u.cwords) < 2:
+        if id(u) not in parts:
             out.append(u)
             continue
         j0, _ = _words(ct, u.c0, u.c1)
         split = None
-        for k, key in tails(u):  # longest tail first
-            if len(key) >= 6 and tail_support[rep(key)] >= 2:
+        t, h = parts[id(u)]
+        for k, key in t:  # longest tail first
+            if splits(key, copy[ct.ends[j0 + k - 1]:ct.starts[j0 + k]], tail_support):
                 split = _cut(u, k, ct.ends[j0 + k - 1], insert_tail=True)
                 break
         if split is None:
-            for k, key in heads(u):  # longest head first
-                if len(key) >= 6 and head_support[rep(key)] >= 2:
+            for k, key in h:  # longest head first
+                if splits(key, copy[ct.ends[j0 + k - 1]:ct.starts[j0 + k]], head_support):
                     split = _cut(u, k, ct.starts[j0 + k], insert_tail=False)
                     break
         if split is None:
@@ -171,6 +210,81 @@ def _split_replaces(units: list[_Unit], copy: str, ct: Tokens) -> list[_Unit]:
                     break
         out.extend(split or (u,))
     return out
+
+
+def _split_at(units: list[_Unit], at: int, ct: Tokens) -> list[_Unit]:
+    """Split the change that runs across copy offset `at` (the end of a masthead line) into an insertion of the
+    copy text up to `at` and the rest, so that the masthead and a rewritten lead are told apart."""
+    out: list[_Unit] = []
+    for u in units:
+        if u.c0 < at < u.c1:
+            j0, j1 = _words(ct, u.c0, u.c1)
+            jm = bisect_right(ct.ends, at)
+            if j0 < jm < j1:
+                out.append(_Unit("insert", u.s0, u.s0, u.c0, ct.ends[jm - 1], [], u.cwords[:jm - j0]))
+                rest = u.cwords[jm - j0:]
+                out.append(_Unit("replace" if u.swords else "insert", u.s0, u.s1, ct.starts[jm], u.c1,
+                                 u.swords, rest))
+                continue
+        out.append(u)
+    return out
+
+
+def _resplit(units: list[_Unit], st: Tokens, ct: Tokens) -> list[_Unit]:
+    """Take a repeated relabelling out of a one-off replacement that swallowed it.
+
+    A relabelled word next to another change ("Orban poses" -> "the occupation forces psoes", or a relabel
+    beside a cut sentence) is one replacement to the word diff. When its first (or last) words on both sides
+    are a replacement made 2+ times elsewhere in the pair, that part is split off, and the rest becomes its own
+    edit (or nothing, when what is left is the same on both sides).
+    """
+    counts = Counter(_replace_key(u) for u in units if u.kind == "replace")
+    known = {k for k, c in counts.items() if c >= 2}
+    if not known:
+        return units
+    src_keys = {k[0] for k in known}
+    out: list[_Unit] = []
+    for u in units:
+        if u.kind != "replace" or _replace_key(u) in known:
+            out.append(u)
+            continue
+        out.extend(_resplit_one(u, known, src_keys, st, ct) or (u,))
+    return out
+
+
+def _resplit_one(u: _Unit, known: set[tuple[str, str]], src_keys: set[str], st: Tokens,
+                 ct: Tokens) -> list[_Unit] | None:
+    i0, i1 = _words(st, u.s0, u.s1)
+    j0, j1 = _words(ct, u.c0, u.c1)
+    ns, nc = i1 - i0, j1 - j0
+    if ns != len(u.swords) or nc != len(u.cwords):
+        return None  # a possessive already trimmed off: leave it whole
+    for front in (True, False):
+        for ks in range(1, min(ns, 6) + 1):
+            sw = u.swords[:ks] if front else u.swords[ns - ks:]
+            skey = letter_key(" ".join(map(_base, sw)))
+            if skey not in src_keys:
+                continue
+            for kc in range(1, min(nc, 8) + 1):
+                cw = u.cwords[:kc] if front else u.cwords[nc - kc:]
+                if (skey, letter_key(" ".join(map(_base, cw)))) not in known:
+                    continue
+                if front:
+                    part = _Unit("replace", u.s0, st.ends[i0 + ks - 1], u.c0, ct.ends[j0 + kc - 1], sw, cw)
+                    rs = (st.starts[i0 + ks], u.s1) if ks < ns else (part.s1, part.s1)
+                    rc = (ct.starts[j0 + kc], u.c1) if kc < nc else (part.c1, part.c1)
+                    rest_s, rest_c = u.swords[ks:], u.cwords[kc:]
+                else:
+                    part = _Unit("replace", st.starts[i1 - ks], u.s1, ct.starts[j1 - kc], u.c1, sw, cw)
+                    rs = (u.s0, st.ends[i1 - ks - 1]) if ks < ns else (part.s0, part.s0)
+                    rc = (u.c0, ct.ends[j1 - kc - 1]) if kc < nc else (part.c0, part.c0)
+                    rest_s, rest_c = u.swords[:ns - ks], u.cwords[:nc - kc]
+                if rest_s == rest_c:
+                    return [part]
+                kind = "replace" if rest_s and rest_c else ("delete" if rest_s else "insert")
+                rest = _Unit(kind, rs[0], rs[1], rc[0], rc[1], rest_s, rest_c)
+                return [part, rest] if front else [rest, part]
+    return None
 
 
 def _cut(u: _Unit, k: int, at: int, insert_tail: bool) -> tuple[_Unit, _Unit]:
@@ -204,12 +318,45 @@ def _first_kept(units: list[_Unit], st: Tokens) -> int:
     return next((st.starts[j] for j, ok in enumerate(same) if ok), st.ends[-1] if len(st) else 0)
 
 
-def _edge(kind: str, group: list[_Unit], source: str, copy: str) -> SystematicFinding:
-    """One finding for all the changes in the lead (or footer) region, spanning from the first to the last."""
-    c0, c1 = min(u.c0 for u in group), max(u.c1 for u in group)
-    changed = [u for u in group if u.s0 < u.s1]
-    s0, s1 = (min(u.s0 for u in changed), max(u.s1 for u in changed)) if changed else (group[0].s0, group[0].s0)
-    return SystematicFinding(kind, source[s0:s1], copy[c0:c1], 1, [[c0, c1]], "", [copy[c0:c1]])
+def _boilerplate(group: list[_Unit], ed: Edges, source: str, copy: str) -> SystematicFinding:
+    """One finding for the outlet furniture: the masthead and footer of the copy (and what they replaced)."""
+    tail = [(u.c0, u.c1) for u in group if u.c0 < u.c1 and not (ed.masthead_c and u.c0 < ed.masthead_c[1])]
+    cspans = [sp for sp in (ed.masthead_c, ed.footer_c) if sp]
+    if tail and not ed.footer_c:
+        cspans.append((min(a for a, _ in tail), max(b for _, b in tail)))
+    sspans = [sp for sp in (ed.masthead_s, ed.footer_s) if sp]
+    if not sspans:
+        changed = [(u.s0, u.s1) for u in group if u.s0 < u.s1]
+        if changed:
+            sspans = [(min(a for a, _ in changed), max(b for _, b in changed))]
+    cspans = [_strip(copy, sp) for sp in cspans]
+    sspans = [_strip(source, sp) for sp in sspans]
+    text = "\n\n".join(copy[a:b] for a, b in cspans)
+    if not cspans:
+        c = min(u.c0 for u in group)
+        cspans = [(c, c)]
+    return SystematicFinding("boilerplate", "\n\n".join(source[a:b] for a, b in sspans), text, 1,
+                             [list(sp) for sp in cspans], "", [text])
+
+
+def _strip(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    a, b = span
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _lead(group: list[_Unit], source: str, copy: str) -> SystematicFinding | None:
+    """One finding for the changes in the lead, widened to whole lines; None when they run past two lines."""
+    cs = [(u.c0, u.c1) for u in group]
+    ss = [(u.s0, u.s1) for u in group]
+    if line_count(copy, cs) > 2 or line_count(source, ss) > 2:
+        return None
+    c0, c1 = widen(copy, cs)
+    s0, s1 = widen(source, ss)
+    return SystematicFinding("lead", source[s0:s1], copy[c0:c1], 1, [[c0, c1]], "", [copy[c0:c1]])
 
 
 def _missed(group: list[_Unit], source: str, copy: str, ct: Tokens) -> SystematicFinding | None:
@@ -237,56 +384,75 @@ def systematic_edits(edits: list[Edit], source: str, copy: str) -> list[Systemat
     return _systematic(edits, source, copy, tokenize(source), tokenize(copy))
 
 
-def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Tokens) -> list[SystematicFinding]:
-    units = _split_replaces([_unit(e, st, ct) for e in edits if e.kind != "move"], copy, ct)
-    # copy words no edit touches: the lead is what comes before the first of them, boilerplate after the last
-    # The lead is what comes before the copy's first run of 3 unchanged words (one shared word does not make a
-    # headline the same), the footer what comes after its last such run.
-    touched = _merge([(u.c0, u.c1) for u in units if u.c0 < u.c1])
-    same = _untouched(ct, touched)
-    runs = [j for j in range(len(ct) - 2) if same[j] and same[j + 1] and same[j + 2]]
-    first = ct.starts[runs[0]] if runs else None
-    last = ct.ends[runs[-1] + 2] if runs else None
-
-    found: list[SystematicFinding] = []
-    used: set[int] = set()
+def _groups(units: list[_Unit]) -> list[tuple[str, list[int]]]:
+    """Repeated edits: (kind, unit indices) for each insert, replace or delete made 2+ times."""
+    out: list[tuple[str, list[int]]] = []
     ins = [k for k, u in enumerate(units) if u.kind == "insert" and letter_key(" ".join(u.cwords))]
     reps = cluster_keys(letter_key(" ".join(units[k].cwords)) for k in ins)
     by_key: dict[str, list[int]] = {}
     for k in ins:
         by_key.setdefault(reps[letter_key(" ".join(units[k].cwords))], []).append(k)
-    for ks in by_key.values():
-        if len(ks) >= 2:
-            group = [units[k] for k in ks]
-            anchor = common_anchor([anchor_before(copy, ct, u.c0) for u in group])
-            found.append(_finding("insert", group, source, copy, anchor))
-            used.update(ks)
-
+    out.extend(("insert", ks) for ks in by_key.values() if len(ks) >= 2)
     for kind in ("replace", "delete"):
         groups: dict[tuple[str, str], list[int]] = {}
         for k, u in enumerate(units):
-            if u.kind == kind and k not in used:
+            if u.kind == kind:
                 key = _replace_key(u) if kind == "replace" else (letter_key(" ".join(u.swords)), "")
                 if key[0] or key[1]:
                     groups.setdefault(key, []).append(k)
-        for ks in groups.values():
-            if len(ks) >= 2:
-                group = [units[k] for k in ks]
-                found.append(_finding(kind, group, source, copy))
-                used.update(ks)
-                if kind == "replace":
-                    miss = _missed(group, source, copy, ct)
-                    if miss:
-                        found.append(miss)
+        out.extend((kind, ks) for ks in groups.values() if len(ks) >= 2)
+    return out
 
-    if first is not None and last is not None:
-        # a lead may also be dropped (deleted, nothing in its place); a footer only counts when something was added
-        for kind, pick, least, kinds in (("lead", lambda u: u.c1 <= first, 3, ("insert", "replace", "delete")),
-                                         ("boilerplate", lambda u: u.c0 >= last, 2, ("insert", "replace"))):
-            ks = [k for k, u in enumerate(units) if k not in used and u.kind in kinds and pick(u)
-                  and (u.kind != "delete" or u.s0 < _first_kept(units, st))]
-            if sum(max(len(units[k].cwords), len(units[k].swords)) for k in ks) >= least:
-                found.append(_edge(kind, [units[k] for k in ks], source, copy))
+
+def _edges(units: list[_Unit], source: str, copy: str, st: Tokens, ct: Tokens) -> Edges:
+    """Masthead, footer and lead region (see `edges`), judged from `units` (the changes outside the groups)."""
+    same_c = _untouched(ct, _merge([(u.c0, u.c1) for u in units if u.c0 < u.c1]))
+    same_s = _untouched(st, _merge([(u.s0, u.s1) for u in units if u.s0 < u.s1]))
+    runs = [j for j in range(len(ct) - 2) if same_c[j] and same_c[j + 1] and same_c[j + 2]]
+    if not runs:
+        return Edges()
+    last = ct.ends[runs[-1] + 2]
+    tail = [(u.c0, u.c1) for u in units if u.c0 >= last and u.cwords and u.kind in ("insert", "replace")]
+    return locate(source, copy, st, ct, same_c, same_s, tail)
+
+
+def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Tokens) -> list[SystematicFinding]:
+    units = _resplit(_split_replaces([_unit(e, st, ct) for e in edits if e.kind != "move"], copy, ct), st, ct)
+    ed = _edges(units, source, copy, st, ct)
+    if ed.masthead_c:
+        units = _split_at(units, ed.masthead_c[1], ct)
+    groups = _groups(units)
+    # A group that lives only in the masthead and footer (an outlet name swapped in both) is furniture; a group
+    # with a member in the body is systematic, and the edges are then judged without it.
+    ed = _edges(units, source, copy, st, ct)
+    groups = [(kind, ks) for kind, ks in groups
+              if not all(ed.boiler(units[k].s0, units[k].s1, units[k].c0, units[k].c1) for k in ks)]
+    grouped = {k for _, ks in groups for k in ks}
+    ed = _edges([u for k, u in enumerate(units) if k not in grouped], source, copy, st, ct)
+    boiler = {k for k, u in enumerate(units) if k not in grouped and ed.boiler(u.s0, u.s1, u.c0, u.c1)}
+
+    found: list[SystematicFinding] = []
+    used: set[int] = grouped | boiler
+    for kind, ks in groups:
+        group = [units[k] for k in ks]
+        anchor = common_anchor([anchor_before(copy, ct, u.c0) for u in group]) if kind == "insert" else ""
+        found.append(_finding(kind, group, source, copy, anchor))
+        if kind == "replace":
+            miss = _missed(group, source, copy, ct)
+            if miss:
+                found.append(miss)
+
+    if boiler and sum(max(len(units[k].cwords), len(units[k].swords)) for k in boiler) >= 2:
+        found.append(_boilerplate([units[k] for k in sorted(boiler)], ed, source, copy))
+    if ed.lead_end is not None:
+        # a lead may also be dropped (deleted, nothing in its place)
+        kept = _first_kept(units, st)
+        ks = [k for k, u in enumerate(units) if k not in used and u.c1 <= ed.lead_end
+              and (u.kind != "delete" or u.s0 < kept)]
+        if sum(max(len(units[k].cwords), len(units[k].swords)) for k in ks) >= 3:
+            lead = _lead([units[k] for k in ks], source, copy)
+            if lead:
+                found.append(lead)
                 used.update(ks)
     moves = [e for e in edits if e.kind == "move"]
     if moves:
@@ -294,9 +460,9 @@ def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Token
                                        [[e.copy_start, e.copy_end] for e in moves], "", []))
     for k, u in enumerate(units):
         # a targeted cut is a clause to a paragraph, gone without a replacement; a long stretch of source that a
-        # partial copy never took up is not one
+        # partial copy never took up is not one, nor is source text a partial copy replaced with its own
         if k in used or u.kind == "insert" or not 2 <= len(u.swords) <= _CUT_MAX_WORDS or \
-                2 * len(u.cwords) > len(u.swords):
+                2 * len(u.cwords) > len(u.swords) or (ed.partial and u.cwords):
             continue
         cut = cut_kind(set(u.swords) - set(u.cwords))
         if cut:

@@ -126,18 +126,27 @@ def score_systematic(truth: dict, edits: list[dict]) -> dict:
         for t in (s.get("copy_text"), s.get("source_text"), s.get("phrase")):
             if norm_phrase(t):
                 planted_phr[_key(s["source"], s["copy"])].add(norm_phrase(t))
+    # Precision is counted on direct pairs (parent -> child), where the truth lists every planted edit. On indirect
+    # pairs (origin -> copy of a copy, or two siblings) inherited edits are real but unlisted, so a finding there
+    # cannot be judged; the all-pairs figure is still reported, as a lower bound.
     true_pairs = {_key(p["source"], p["copy"]) for p in truth["pairs"]}
-    predicted = matched = 0
+    direct_pairs = {_key(p["source"], p["copy"]) for p in truth["pairs"] if p.get("direct")}
+    counts = {"all": [0, 0], "direct": [0, 0]}
     for k, items in by_pair.items():
         if k not in true_pairs:
             continue
         for got in items:
-            predicted += 1
-            if {norm_phrase(got.get("copy_text")), norm_phrase(got.get("source_text"))} & planted_phr.get(k, set()):
-                matched += 1
+            hit = bool({norm_phrase(got.get("copy_text")), norm_phrase(got.get("source_text"))}
+                       & planted_phr.get(k, set()))
+            for scope in ("all", "direct") if k in direct_pairs else ("all",):
+                counts[scope][0] += 1
+                counts[scope][1] += hit
     return {"planted": len(planted), "recalled": strict, "recall": _ratio(strict, len(planted)),
-            "recall_phrase": _ratio(loose, len(planted)), "predicted_on_true_pairs": predicted,
-            "precision": _ratio(matched, predicted),
+            "recall_phrase": _ratio(loose, len(planted)),
+            "predicted_on_direct_pairs": counts["direct"][0],
+            "precision": _ratio(counts["direct"][1], counts["direct"][0]),
+            "predicted_on_true_pairs": counts["all"][0],
+            "precision_all_pairs": _ratio(counts["all"][1], counts["all"][0]),
             "by_kind": {k: {"planted": v[0], "recalled": v[1], "recall": _ratio(v[1], v[0])} for k, v in kinds.items()}}
 
 
