@@ -1,0 +1,373 @@
+"""The reuse engine: articles -> candidate pairs -> aligned passages -> directed pairs and families.
+
+Stages, each a pure function over a batch (DESIGN.md §1):
+1. `shingles.shingle_rows`: winnowed shingle hashes per article;
+2. `candidates`: pairs sharing enough keys, boilerplate and common phrases dropped (numpy in memory, or DuckDB
+   at corpus scale or when a connection is given);
+3. `analyse_pair`, the per-pair stage, in a process pool: `align.align` on the pair (when the two texts share
+   boilerplate keys, boilerplate regions are blanked with spaces first: length-preserving, so offsets stay
+   raw), then only verified passages are kept (long enough, mostly outside boilerplate, and sharing most of
+   their word trigrams, see `exact_share`), then direction and score;
+4. `families.build_families`: connected components and origins.
+
+The per-pair stage calls `align` itself rather than `align_many`, so that verification and direction run in
+the same worker as the alignment instead of serially in the parent.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newstrace.model import Article, Family, Passage, ReusePair
+from newstrace.reuse.candidates import (
+    CandidateParams,
+    Candidates,
+    candidates_duckdb,
+    candidates_numpy,
+    mark_shared_boilerplate,
+)
+from newstrace.reuse.families import build_families
+from newstrace.reuse.shingles import ShingleParams, all_shingles, shingle_rows, word_hashes, words_of
+from newstrace.tokens import tokenize
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """shingles/candidates: stage knobs. boiler_max_frac: a passage with more of its characters than this in
+    boilerplate (on either side) is dropped. duckdb_min_articles: from this corpus size on, candidates are
+    joined in DuckDB even without a given connection. phrase_words: the longest insertion, in words, counted as
+    textual evidence of copying (longer gaps are as likely cuts in the copy as additions). min_exact_share: a
+    passage must share at least this share of its word trigrams verbatim (see `exact_share`). align: an
+    `align.AlignParams`; None means the aligner's defaults without the summary pass."""
+
+    shingles: ShingleParams = field(default_factory=ShingleParams)
+    candidates: CandidateParams = field(default_factory=CandidateParams)
+    boiler_max_frac: float = 0.5
+    duckdb_min_articles: int = 20_000
+    phrase_words: int = 12
+    min_exact_share: float = 0.3
+    align: object | None = None
+
+
+@dataclass
+class ReuseResult:
+    pairs: list[ReusePair]
+    families: list[Family]
+
+
+def _rows_chunk(args: tuple[list[str], ShingleParams]) -> tuple[np.ndarray, np.ndarray]:
+    return shingle_rows(*args)
+
+
+def shingle_corpus(texts: Sequence[str], params: ShingleParams, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """`shingle_rows` over the whole corpus, in `workers` processes for large inputs; doc = index in `texts`."""
+    if workers <= 1 or len(texts) < 2000:
+        return shingle_rows(texts, params)
+    # chunks of a few thousand texts keep each worker's arrays small and the pool busy
+    size = min(5000, max(500, len(texts) // (workers * 4)))
+    chunks = [(list(texts[i : i + size]), params) for i in range(0, len(texts), size)]
+    docs, hashes = [], []
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        for k, (d, h) in enumerate(ex.map(_rows_chunk, chunks)):
+            docs.append(d + k * size)
+            hashes.append(h)
+    return np.concatenate(docs), np.concatenate(hashes)
+
+
+def boilerplate_spans(text: str, boiler: np.ndarray, params: ShingleParams) -> list[tuple[int, int]]:
+    """Raw character spans of `text` covered by boilerplate shingles.
+
+    Only winnowed hashes are known to be boilerplate, and winnowing keeps at least one per `window` shingles,
+    so gaps of up to `window` words between hits are closed, and each run is widened by `window - 1` words.
+    """
+    tk = tokenize(text)
+    if len(tk) < params.n:
+        return []
+    hit = np.flatnonzero(np.isin(all_shingles(word_hashes(tk.words), params.n), boiler))
+    if len(hit) == 0:
+        return []
+    w = max(1, params.window)
+    spans: list[tuple[int, int]] = []
+    lo, hi = int(hit[0]), int(hit[0]) + params.n - 1
+    for i in hit[1:].tolist():
+        if i - hi <= w:
+            hi = max(hi, i + params.n - 1)
+        else:
+            spans.append((lo, hi))
+            lo, hi = i, i + params.n - 1
+    spans.append((lo, hi))
+    last = len(tk) - 1
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        s, e = tk.starts[max(0, a - w + 1)], tk.ends[min(last, b + w - 1)]
+        if out and s <= out[-1][1]:  # widening can make neighbours overlap
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    parts, pos = [], 0
+    for a, b in spans:
+        parts.append(text[pos:a])
+        parts.append(" " * (b - a))
+        pos = b
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _overlap(a: int, b: int, spans: list[tuple[int, int]]) -> int:
+    return sum(max(0, min(b, e) - max(a, s)) for s, e in spans)
+
+
+def _covered(intervals: list[tuple[int, int]]) -> int:
+    total, end = 0, -1
+    for s, e in sorted(intervals):
+        if e > end:
+            total += e - max(s, end)
+            end = e
+    return total
+
+
+def score_pair(source: str, copy: str, passages: Sequence[Passage]) -> float:
+    """Aligned characters over the shorter text: the share of the shorter text that the pair has in common."""
+    src = _covered([(p.source_start, p.source_end) for p in passages])
+    cp = _covered([(p.copy_start, p.copy_end) for p in passages])
+    if len(source) <= len(copy):
+        return min(1.0, src / max(1, len(source)))
+    return min(1.0, cp / max(1, len(copy)))
+
+
+def _solid(op: tuple[str, int, int, int, int], words: int = 4) -> bool:
+    return op[0] == "equal" and op[2] - op[1] >= words
+
+
+def textual_direction(a: str, b: str, passages: Sequence[Passage], phrase_words: int = 12) -> int:
+    """Which text holds the other plus insertions: +1 if `b` looks like the copy of `a`, -1 for the reverse,
+    0 without clear evidence. `passages` align `a` (source side) with `b` (copy side).
+
+    Inside each passage the word sequences are diffed; a phrase-sized insertion (1..`phrase_words` words more
+    on one side, between two runs of at least 4 equal words) counts for that side being the copy. Launderers
+    inject phrases; whole sentences cut from a copy look the same as sentences added to it, so longer gaps
+    count for neither. One side must have at least two such insertions and more than twice the other side's.
+    """
+    in_a = in_b = 0
+    for p in passages:
+        wa = words_of(a[p.source_start : p.source_end])
+        wb = words_of(b[p.copy_start : p.copy_end])
+        sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+        ops = sm.get_opcodes()
+        for k in range(1, len(ops) - 1):
+            op, i1, i2, j1, j2 = ops[k]
+            # only an edit between two solid runs of equal words is an insertion: elsewhere it is the
+            # aligner's ragged passage edge, where a few common words match by chance
+            if op == "equal" or not (_solid(ops[k - 1]) and _solid(ops[k + 1])):
+                continue
+            la, lb = i2 - i1, j2 - j1
+            if max(la, lb) > phrase_words:
+                continue
+            if lb > la:
+                in_b += 1
+            elif la > lb:
+                in_a += 1
+    if in_b >= 2 and in_b > 2 * in_a:
+        return 1
+    if in_a >= 2 and in_a > 2 * in_b:
+        return -1
+    return 0
+
+
+def _grams(words: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def exact_share(a: str, b: str, q: Passage, n: int = 3) -> float:
+    """Share of the word n-grams of the passage's shorter side that the other side has verbatim.
+
+    The aligner seeds on loose content-word pairs (to survive obfuscation); two articles on the same topic
+    then align where they merely talk about the same things. A reused passage, even lightly edited, keeps
+    most of its word trigrams; such a coincidental one keeps few.
+    """
+    ga = _grams(words_of(a[q.source_start : q.source_end]), n)
+    gb = _grams(words_of(b[q.copy_start : q.copy_end]), n)
+    if not ga or not gb:
+        return 0.0
+    return len(ga & gb) / min(len(ga), len(gb))
+
+
+def _flip(p: Passage) -> Passage:
+    return Passage(p.copy_start, p.copy_end, p.source_start, p.source_end)
+
+
+def _order(x: Article, y: Article) -> tuple[Article, Article, bool]:
+    """Tentative (source, copy) and whether the order is dated."""
+    if x.published is not None and y.published is not None and x.published != y.published:
+        return (x, y, True) if x.published < y.published else (y, x, True)
+    return (x, y, False) if x.id <= y.id else (y, x, False)
+
+
+def find_candidates(
+    articles: Sequence[Article],
+    params: EngineParams | None = None,
+    con=None,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> Candidates:
+    """Stages 1-2: candidate pairs over `articles` (indices into the sequence) and the boilerplate keys."""
+    p = params or EngineParams()
+    texts = [a.text for a in articles]
+    docs, hashes = shingle_corpus(texts, p.shingles, workers)
+    if progress:
+        progress("shingles", len(articles), len(articles))
+    codes: dict[str, int] = {}
+    outlets = np.array([codes.setdefault(a.outlet, len(codes)) if a.outlet else -1 for a in articles], np.int32)
+    if con is not None or len(articles) >= p.duckdb_min_articles:
+        import duckdb
+
+        own = con is None
+        c = duckdb.connect() if own else con
+        try:
+            cands = candidates_duckdb(c, docs, hashes, outlets, p.candidates)
+        finally:
+            if own:
+                c.close()
+    else:
+        cands = candidates_numpy(docs, hashes, outlets, p.candidates)
+    mark_shared_boilerplate(cands, docs, hashes)
+    if progress:
+        progress("candidates", len(cands.a), len(cands.a))
+    return cands
+
+
+@dataclass(frozen=True)
+class PairJob:
+    """One candidate pair in tentative order (`source` earlier when `dated`, else the smaller id)."""
+
+    source_id: str
+    copy_id: str
+    source_text: str
+    copy_text: str
+    boiler: bool  # whether the texts share boilerplate keys, so boilerplate must be found and blanked
+    dated: bool
+    same_outlet: bool = False
+
+
+@dataclass(frozen=True)
+class PairContext:
+    """What every pair job needs besides its texts; sent once per worker process."""
+
+    params: EngineParams
+    align_params: object
+    boilerplate: np.ndarray
+    min_passage_chars: int
+
+
+def _edges_only(a: str, b: str, passages: Sequence[Passage], slack: int = 3) -> bool:
+    """Whether the pair's one passage sits at the very start of both texts or at the very end of both.
+
+    Two articles of one outlet that share only their opening or closing lines share a header or footer: the
+    boilerplate of an outlet with too few articles in the corpus for `candidates` to learn it.
+    """
+    ea, eb = len(a.rstrip()), len(b.rstrip())
+    sa, sb = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
+    tail = all(q.source_end >= ea - slack and q.copy_end >= eb - slack for q in passages)
+    head = all(q.source_start <= sa + slack and q.copy_start <= sb + slack for q in passages)
+    return (tail or head) and len(passages) == 1
+
+
+def analyse_pair(job: PairJob, ctx: PairContext) -> ReusePair | None:
+    """The per-pair stage: align (boilerplate blanked), keep verified passages, decide direction and score.
+
+    Returns None when no passage survives; the pair is then not reuse.
+    """
+    from newstrace.reuse.align import align
+
+    p = ctx.params
+    ms = boilerplate_spans(job.source_text, ctx.boilerplate, p.shingles) if job.boiler else []
+    mc = boilerplate_spans(job.copy_text, ctx.boilerplate, p.shingles) if job.boiler else []
+    passages = align(_blank(job.source_text, ms), _blank(job.copy_text, mc), ctx.align_params)
+    kept = [
+        q
+        for q in passages
+        if min(q.source_end - q.source_start, q.copy_end - q.copy_start) >= ctx.min_passage_chars
+        and _overlap(q.source_start, q.source_end, ms) <= p.boiler_max_frac * (q.source_end - q.source_start)
+        and _overlap(q.copy_start, q.copy_end, mc) <= p.boiler_max_frac * (q.copy_end - q.copy_start)
+        and exact_share(job.source_text, job.copy_text, q) >= p.min_exact_share
+    ]
+    if not kept or (job.same_outlet and _edges_only(job.source_text, job.copy_text, kept)):
+        return None
+    s, c, st, ct = job.source_id, job.copy_id, job.source_text, job.copy_text
+    direction = "dated"
+    if not job.dated:
+        d = textual_direction(st, ct, kept, p.phrase_words)
+        direction = "textual" if d else "unknown"
+        if d < 0:
+            s, c, st, ct = c, s, ct, st
+            kept = sorted((_flip(q) for q in kept), key=lambda q: (q.copy_start, q.source_start))
+    return ReusePair(s, c, round(score_pair(st, ct, kept), 4), direction, kept)
+
+
+_CTX: PairContext | None = None
+
+
+def _init_worker(ctx: PairContext) -> None:
+    global _CTX
+    _CTX = ctx
+
+
+def _analyse_in_worker(job: PairJob) -> ReusePair | None:
+    assert _CTX is not None
+    return analyse_pair(job, _CTX)
+
+
+def find_reuse(
+    articles: Sequence[Article],
+    *,
+    min_passage_chars: int = 150,
+    progress: Progress | None = None,
+    con=None,
+    params: EngineParams | None = None,
+    workers: int = 2,
+) -> ReuseResult:
+    """Reused passages between `articles`: one `ReusePair` per unordered pair that shares content, and families.
+
+    A pair needs at least one verified passage of `min_passage_chars` characters on both sides, outside
+    boilerplate. `con`: a DuckDB connection for the candidate join (temporary tables only; without one, large
+    inputs use an in-memory DuckDB). `progress(stage, done, total)` is called as stages advance. `workers`
+    processes run shingling and the per-pair stage. Results do not depend on input order.
+    """
+    from newstrace.reuse.align import AlignParams
+
+    p = params or EngineParams()
+    # The summary pass matches loose content words over long source stretches: it pairs same-topic articles
+    # that are not copies, so corpus-wide reuse runs without it.
+    aparams = p.align if p.align is not None else AlignParams(summary=False)
+    cands = find_candidates(articles, p, con, workers, progress)
+    ctx = PairContext(p, aparams, cands.boilerplate, min_passage_chars)
+    jobs: list[PairJob] = []
+    for i, j, shared in zip(cands.a.tolist(), cands.b.tolist(), cands.shared_boiler.tolist(), strict=True):
+        src, cp, dated = _order(articles[i], articles[j])
+        same = src.outlet is not None and src.outlet == cp.outlet
+        jobs.append(PairJob(src.id, cp.id, src.text, cp.text, shared, dated, same))
+    if workers > 1 and len(jobs) >= 64:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as ex:
+            found = list(ex.map(_analyse_in_worker, jobs, chunksize=max(1, min(256, len(jobs) // (workers * 8)))))
+    else:
+        found = [analyse_pair(j, ctx) for j in jobs]
+    pairs = sorted((r for r in found if r is not None), key=lambda r: (r.source, r.copy))
+    if progress:
+        progress("align", len(jobs), len(jobs))
+    families = build_families(pairs, {a.id: a.published for a in articles})
+    if progress:
+        progress("families", len(families), len(families))
+    return ReuseResult(pairs, families)

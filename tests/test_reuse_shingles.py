@@ -1,0 +1,79 @@
+"""Shingles: exact agreement with the shared tokenizer, stable hashes, and the winnowing guarantee."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import PTC_ARTICLES, need
+from newstrace.reuse.shingles import (
+    ShingleParams,
+    fingerprint,
+    ngram_hashes,
+    shingle_rows,
+    winnow,
+    word_hashes,
+    words_of,
+)
+from newstrace.tokens import tokenize
+
+
+def test_words_match_tokenize_on_real_texts(seed_text):
+    texts = [seed_text] + [p.read_text(encoding="utf-8") for p in sorted(need(PTC_ARTICLES).glob("*.txt"))[:60]]
+    for t in texts:
+        assert words_of(t) == tokenize(t).words
+
+
+def test_hashes_are_stable_across_processes(seed_text):
+    here = fingerprint(seed_text)
+    code = (
+        "import sys; from newstrace.reuse.shingles import fingerprint; "
+        "print(','.join(map(str, fingerprint(sys.stdin.read()).tolist())))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=seed_text, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ",".join(map(str, here.tolist()))
+
+
+def test_ngram_hash_depends_on_word_order():
+    a = ngram_hashes(word_hashes("one two three four five".split()), 5)
+    b = ngram_hashes(word_hashes("two one three four five".split()), 5)
+    assert len(a) == 1 and a[0] != b[0]
+
+
+def test_case_and_quotes_do_not_change_keys():
+    assert np.array_equal(
+        fingerprint("He said the Syria’s army will win the war in the north"),
+        fingerprint("he said THE syria's army will win the war in the north"),
+    )
+
+
+def test_winnowing_keeps_a_key_in_every_long_shared_run(seed_text):
+    p = ShingleParams(n=5, window=8)
+    words = seed_text.split()
+    shared = " ".join(words[100 : 100 + p.window + p.n - 1])
+    other = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi"
+    a = fingerprint(other + " " + shared + " " + other[::-1], p)
+    b = fingerprint(shared, p)
+    assert len(np.intersect1d(a, b)) >= 1
+    h = ngram_hashes(word_hashes(words_of(seed_text)), p.n)
+    kept = winnow(h, p.window)
+    assert 0.15 < len(kept) / len(h) < 0.3  # about 2 / (window + 1)
+    assert np.all(np.diff(kept) <= p.window)
+
+
+def test_shingle_rows_are_distinct_per_document(seed_text):
+    docs, hashes = shingle_rows([seed_text, "", seed_text + " " + seed_text])
+    assert docs.dtype == np.int32 and hashes.dtype == np.int64
+    assert not np.any(docs == 1)
+    for d in (0, 2):
+        assert len(np.unique(hashes[docs == d])) == np.sum(docs == d)
+
+
+def test_batched_rows_equal_per_text_fingerprints(seed_text):
+    texts = [p.read_text(encoding="utf-8") for p in sorted(need(PTC_ARTICLES).glob("*.txt"))[:40]]
+    texts += ["", "too short", "one two three four five six seven", seed_text]
+    docs, hashes = shingle_rows(texts)
+    for i, t in enumerate(texts):
+        assert np.array_equal(hashes[docs == i], fingerprint(t)), i
