@@ -293,3 +293,10 @@ def test_boilerplate_spans_are_disjoint_and_blanking_keeps_offsets():
     blank = _blank(text, spans)
     assert len(blank) == len(text)
     assert "Omega" not in blank and body[450:900] in blank
+
+
+def test_same_outlet_copy_is_still_a_pair(corpus):
+    base = next(a for a in corpus if a.id == "tiny-1")
+    again = Article(id="tiny-1-again", text=base.text, outlet=base.outlet, published=T0 + timedelta(days=40))
+    res = find_reuse([base, again], workers=1)
+    assert [(p.source, p.copy) for p in res.pairs] == [("tiny-1", "tiny-1-again")]

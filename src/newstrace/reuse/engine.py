@@ -273,7 +273,7 @@ class PairContext:
 
 
 def _edges_only(a: str, b: str, passages: Sequence[Passage], slack: int = 3) -> bool:
-    """Whether the pair's one passage sits at the very start of both texts or at the very end of both.
+    """Whether the pair's one passage is short and sits at the very start of both texts or the very end of both.
 
     Two articles of one outlet that share only their opening or closing lines share a header or footer: the
     boilerplate of an outlet with too few articles in the corpus for `candidates` to learn it.
@@ -282,7 +282,8 @@ def _edges_only(a: str, b: str, passages: Sequence[Passage], slack: int = 3) -> 
     sa, sb = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
     tail = all(q.source_end >= ea - slack and q.copy_end >= eb - slack for q in passages)
     head = all(q.source_start <= sa + slack and q.copy_start <= sb + slack for q in passages)
-    return (tail or head) and len(passages) == 1
+    small = all(q.copy_end - q.copy_start < 0.25 * min(len(a), len(b)) for q in passages)
+    return (tail or head) and small and len(passages) == 1
 
 
 def analyse_pair(job: PairJob, ctx: PairContext) -> ReusePair | None:
