@@ -122,3 +122,17 @@ def test_network_recovers_the_two_networks_and_the_independents(demo_run: Path, 
             labels_of[community[outlet]].add(label)
     for comm, labels in labels_of.items():
         assert len(labels) == 1, f"community {comm} merges {labels}"
+
+
+def test_publication_times_match_truth(demo_run: Path, truth: dict, ids: dict) -> None:
+    """Declared times survive ingest (htmldate alone keeps only the day for some pages)."""
+    from newstrace.ingest.fields import parse_published
+
+    articles = {a["id"]: a for a in _lines(demo_run / "articles.jsonl")}
+    for t in truth["articles"]:
+        got = articles[ids[t["url"]]]["published"]
+        want = t.get("published")
+        if want is None:
+            assert got is None, t["url"]
+        else:
+            assert got is not None and parse_published(got) == parse_published(want), (t["url"], got, want)

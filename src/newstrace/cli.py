@@ -79,11 +79,13 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .html .warc(.gz) .jsonl .csv).")],
     db: DbOption = Path("newstrace.duckdb"),
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    index: Annotated[bool, typer.Option("--index/--no-index", help="Add new articles to the query index.")] = True,
     quiet: QuietOption = False,
     json_: JsonFlag = False,
 ) -> None:
     """Read news into the store. Safe to rerun; an interrupted run resumes where it stopped."""
     from newstrace.ingest import ingest_paths
+    from newstrace.reuse.query import index_articles
     from newstrace.store import Store
 
     with Store(db) as store, progress_bar(quiet) as progress:
@@ -95,12 +97,14 @@ def ingest(
 
         report = ingest_paths(paths, store, max_bytes=max_bytes, on_problem=report_problem, on_progress=on_progress)
         stored = store.count("articles")
+        indexed = index_articles(store.con) if index and stored else 0
     summary = {
         "articles_added": report.articles_added,
         "articles_already_stored": report.articles_already_stored,
         "files": report.files,
         "problems": len(report.problems),
         "articles_in_store": stored,
+        "articles_indexed": indexed,
         "db": str(db),
     }
     if json_:
@@ -210,17 +214,35 @@ def query(
     jsonl: JsonlFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
-    """Rank the stored articles this text reuses, with the passages, without re-running the corpus."""
-    from newstrace.reuse.query import query_text
+    """Rank the stored articles this text reuses, with the passages, without re-running the corpus.
+
+    Articles stored but not yet in the query index (e.g. by `analyze`) are indexed first, once.
+    """
+    from newstrace.reuse.query import index_articles, query_text
     from newstrace.store import Store
 
     text = _read_text(file)
-    with Store(db, read_only=True) as store:
+    if not Path(db).is_file():
+        raise NewstraceError(f"{db}: no such store (run `newstrace ingest ... --db {db}`)")
+    with Store(db) as store:
+        added = index_articles(store.con)
+        if added:
+            err.print(f"indexed {added} articles for queries", highlight=False)
         hits = query_text(text, store.con, top=top)
-    rows = ({"article_id": h.article_id, "score": round(h.score, 4),
-             "passages": [_passage_dict(p) for p in h.passages]} for h in hits)
-    emit_rows(rows, choose_format(json_, jsonl, csv_), columns=["article_id", "score", "passages"],
-              title=f"sources of {file}")
+        meta = {a.id: a for a in store.iter_articles([h.article_id for h in hits])} if hits else {}
+    rows = (
+        {
+            "article_id": h.article_id,
+            "outlet": meta[h.article_id].outlet if h.article_id in meta else None,
+            "published": meta[h.article_id].contract_row()["published"] if h.article_id in meta else None,
+            "title": meta[h.article_id].title if h.article_id in meta else None,
+            "score": round(h.score, 4),
+            "passages": [_passage_dict(p) for p in h.passages],
+        }
+        for h in hits
+    )
+    emit_rows(rows, choose_format(json_, jsonl, csv_),
+              columns=["article_id", "outlet", "published", "score", "passages"], title=f"sources of {file}")
 
 
 @app.command()

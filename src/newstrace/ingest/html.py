@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -21,6 +22,38 @@ class ExtractedPage:
     url: str | None
     published: str | None
     sitename: str | None
+
+
+_META_TAG = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
+_DATE_NAMES = re.compile(
+    r"""(?:property|name|itemprop)\s*=\s*["']?(?:article:published_time|og:published_time|datePublished|"""
+    r"""pubdate|publishdate|publish[-_]date|dc\.date\.issued|dcterms\.created|sailthru\.date)["'\s>]""",
+    re.IGNORECASE,
+)
+_CONTENT = re.compile(r"""content\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_JSONLD_DATE = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
+_TIME_TAG = re.compile(r"""<time\b[^>]*\bdatetime\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+def declared_date(html: str | bytes) -> str | None:
+    """The publication time a page declares in its metadata, with its time of day and zone.
+
+    htmldate (inside trafilatura) sometimes keeps only the day, for instance when the URL holds a date. Copies in a
+    laundering chain follow their source within hours, so the declared time matters: we read it first and fall
+    back to htmldate's answer.
+    """
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    head = text[:200_000]
+    for tag in _META_TAG.findall(head):
+        if _DATE_NAMES.search(tag):
+            content = _CONTENT.search(tag)
+            if content:
+                return content.group(1).strip()
+    for pattern in (_JSONLD_DATE, _TIME_TAG):
+        found = pattern.search(head)
+        if found:
+            return found.group(1).strip()
+    return None
 
 
 class ExtractionFailed(Exception):
@@ -79,5 +112,9 @@ def extract_html(html: str | bytes, url: str | None = None) -> ExtractedPage:
     if not text:
         raise ExtractionFailed("no main text found in the page")
     return ExtractedPage(
-        text=text, title=doc.title or None, url=doc.url or url, published=doc.date or None, sitename=doc.sitename
+        text=text,
+        title=doc.title or None,
+        url=doc.url or url,
+        published=declared_date(html) or doc.date or None,
+        sitename=doc.sitename,
     )

@@ -124,10 +124,14 @@ def _article_from_html(
         page = extract_html(html, url=url)
     except ExtractionFailed as exc:
         return Problem(str(path), record, str(exc))
-    try:
-        published = parse_published(known.get("published") or page.published)
-    except ValueError:
-        published = None
+    published = None
+    for candidate in (known.get("published"), page.published):
+        try:
+            published = parse_published(candidate)
+        except (ValueError, TypeError, OverflowError):
+            continue  # an unreadable declared date: try the next source of a date
+        if published is not None:
+            break
     final_url = url or page.url
     identifier = known.get("id")
     if not identifier:
