@@ -331,3 +331,47 @@ def test_render_diff_page_is_inert():
     html = render_diff_page(PAYLOAD_TITLE, PAYLOAD_OUTLET, SOURCE_TEXT, COPY_TEXT, record)
     assert_inert(html)
     assert len(re.findall('<mark class="sys sys0[^"]*" title=', html)) == 3
+
+
+# ---- polish: naming layer, network picture -------------------------------------------------------------
+
+
+def test_article_view_shows_one_group_called_by_two_names():
+    from newstrace.report.render import article_view
+
+    text = "“Daesh”fighters left the town. Later ISIS fighters came back, and “Daesh” was blamed again."
+    art = {"id": "x", "title": "t", "text": text, "analysed": True, "techniques": [], "attributions": [],
+           "injections": [], "technique_counts": {}}
+    view = article_view(art)
+    assert view["naming"] and view["naming"][0]["entity"] == "ISIS"
+    marked = {s.text for s in view["segments"] if "name" in s.cls.split()}
+    assert {"Daesh", "ISIS"} <= marked
+    assert any("seam" in s.cls.split() for s in view["segments"])  # the quote glued to "fighters"
+    assert article_view({**art, "analysed": False})["naming"] == []  # no signals, no claim
+
+
+def test_network_picture_keeps_labels_inside_and_caps_links():
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    from newstrace.network.draw import network_svg
+
+    G = nx.DiGraph()
+    names = [f"a-rather-long-outlet-name-{i:02d}.example" for i in range(30)]
+    for i, n in enumerate(names):
+        G.add_node(n, articles=5 + i, community=i % 3, role="lead" if i < 3 else "amplifier")
+    for i, u in enumerate(names):
+        for v in names[i + 1 :]:
+            G.add_edge(u, v, weight=1 + (i % 4), directed=1, median_lag_hours=2.0)
+    svg = network_svg(G, max_edges=100)
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(root.findall(f".//{ns}line")) == 100
+    assert "the strongest 100 of 435 links" in root.find(f"{ns}title").text
+    width = float(root.get("width"))
+    for t in root.findall(f".//{ns}g[@class='labels']/{ns}text"):
+        x, est = float(t.get("x")), 7.0 * len(t.text)  # about 7 px a character at 12 px
+        assert (x - est >= 0) if t.get("text-anchor") == "end" else (x + est <= width), t.text
+    legend_bottom = max(float(r.get("y")) + 10 for r in root.findall(f".//{ns}g[@class='legend']/{ns}rect"))
+    assert all(float(c.get("cy")) - float(c.get("r")) > legend_bottom for c in root.iter(f"{ns}circle"))

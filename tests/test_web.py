@@ -138,3 +138,93 @@ def test_store_is_opened_read_only(store_path):
     app.state.views.store.close()
     assert (store_path.stat().st_mtime, store_path.stat().st_size) == before
     assert not os.path.exists(str(store_path) + ".wal")
+
+
+# ---- speed machinery: lookups, page cache, 404s ---------------------------------------------------------
+
+
+def test_lookups_answer_exactly_what_the_sql_data_layer_answers(store_path):
+    from newstrace.report import data
+    from newstrace.web.lookup import Lookup
+
+    con = duckdb.connect(str(store_path), read_only=True)
+    try:
+        lk = Lookup.load(con)
+        assert lk.families(limit=50) == data.families(con, limit=50)
+        assert lk.outlets(limit=50) == data.outlets(con, limit=50)
+        for aid in ("src-1", "copy-1", "alone", "nope"):
+            assert lk.article(con, aid) == data.article(con, aid), aid
+        assert lk.family(con, "F1") == data.family(con, "F1") and lk.family(con, "nope") is None
+        assert lk.pair(con, "src-1", "copy-1") == data.pair(con, "src-1", "copy-1")
+        assert lk.pair(con, "copy-1", "src-1") == data.pair(
+            con, "copy-1", "src-1"
+        )  # no such pair: texts only
+        for kw in (
+            {},
+            {"q": "depot"},
+            {"q": "COPY"},
+            {"q": "%"},
+            {"outlet": "ok.example"},
+            {"findings_only": True},
+            {"q": "a", "findings_only": True, "limit": 1, "offset": 1},
+        ):
+            assert lk.articles(**kw) == data.articles(con, **kw), kw
+    finally:
+        con.close()
+
+
+def test_pages_are_cached_with_etags_and_revalidated_with_304(store_path):
+    app = create_app(store_path)
+    cache = next(m for m in app.user_middleware if m.cls.__name__ == "PageCache")
+    assert cache is not None
+    with TestClient(app) as c:
+        first = c.get("/family/F1")
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and first.headers["cache-control"] == "no-cache"
+        again = c.get("/family/F1")
+        assert again.text == first.text and again.headers["etag"] == etag
+        assert again.headers["content-security-policy"]  # a cached answer keeps the security headers
+        r = c.get("/family/F1", headers={"If-None-Match": etag})
+        assert r.status_code == 304 and r.content == b"" and r.headers["etag"] == etag
+        assert c.get("/family/F1", headers={"If-None-Match": '"stale"'}).status_code == 200
+        # The query string is part of the key, and JSON twins are cached as well.
+        j = c.get("/families.json?page=1")
+        assert j.headers["etag"] != c.get("/families.json?page=2").headers["etag"]
+        assert c.get("/families.json?page=1", headers={"If-None-Match": j.headers["etag"]}).status_code == 304
+        # Misses are not cached as pages: a 404 stays a 404 and carries no ETag.
+        assert "etag" not in c.get("/article/nope.json").headers
+
+
+def test_replacing_the_store_file_invalidates_the_cache(store_path):
+    from newstrace.model import Article
+    from newstrace.store import Store
+
+    app = create_app(store_path)
+    with TestClient(app) as c:
+        before = c.get("/articles.json")
+        assert before.json()["total"] == 3
+        etag = before.headers["etag"]
+        # A new analyze run writes the file (the app's read-only handle is let go first, as a file moved
+        # into place would be a different file).
+        app.state.views.store.close()
+        with Store(store_path) as s:
+            s.add_articles([Article(id="late", text="A late article.", title="Late news")])
+        os.utime(store_path, ns=(before_ns := os.stat(store_path).st_mtime_ns, before_ns + 5_000_000_000))
+        after = c.get("/articles.json", headers={"If-None-Match": etag})
+        assert after.status_code == 200 and after.json()["total"] == 4 and after.headers["etag"] != etag
+        assert c.get("/article/late.json").json()["title"] == "Late news"
+
+
+def test_a_missing_page_is_an_html_page_and_a_missing_record_is_json(client):
+    for url in ("/article/nope", "/family/nope", "/pair?source=a&copy=b", "/no/such/page"):
+        r = client.get(url, headers={"Accept": "text/html,application/xhtml+xml"})
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), url
+        assert "Not found" in r.text and "Search articles" in r.text
+        assert_inert(r.text, shown=False)
+    r = client.get("/article/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert r.status_code == 404 and "<script>alert" not in r.text
+    for url in ("/article/nope.json", "/family/nope.json", "/pair.json?source=a&copy=b"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.json()["detail"].endswith("not found"), url
+    r = client.get("/article/nope", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.json() == {"detail": "article not found"}

@@ -27,13 +27,15 @@ def _e(text: object) -> str:
     return escape(xml_safe(str(text)), quote=True)
 
 
-def _header(width: int, height: int, title: str) -> list[str]:
+def _header(width: int, height: int, title: str, font_size: int = 11) -> list[str]:
+    # userSpaceOnUse: arrowheads keep one size whatever the line's width (a thick edge got a huge head).
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="{font_size}">',
         f"<title>{_e(title)}</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/>'
+        "</marker></defs>",
         f'<rect width="{width}" height="{height}" fill="white"/>',
     ]
 
@@ -50,55 +52,84 @@ def _fmt_lag(hours: float | None) -> str:
     return "unknown lag" if hours is None else f"median lag {hours:.1f} h"
 
 
-def network_svg(G: nx.DiGraph, *, width: int = 900, height: int = 700, seed: int = 0, max_nodes: int = 300) -> str:
+def network_svg(
+    G: nx.DiGraph,
+    *,
+    width: int = 900,
+    height: int | None = None,
+    seed: int = 0,
+    max_nodes: int = 300,
+    max_edges: int = 400,
+) -> str:
     """The outlet network as SVG: nodes coloured by community (grey when alone), sized by articles, outlined
     in black when they lead; arrows run from source to copying outlet, dashed and headless when no pair of
-    known direction supports them. Above `max_nodes` only the busiest outlets are drawn (the title says
-    so)."""
+    known direction supports them. Above `max_nodes` only the busiest outlets are drawn, and above
+    `max_edges` only the strongest links (the title says so). `height` defaults to one that suits the number
+    of outlets. Labels carry a white halo and sit on the inner side of nodes near the right edge, so none
+    is cut off; the legend has a band of its own above the drawing."""
     nodes = list(G.nodes)
     if len(nodes) > max_nodes:
         busy = sorted(nodes, key=lambda n: (-G.degree(n, weight="weight"), n))
         nodes = busy[:max_nodes]
     S = G.subgraph(nodes)
-    title = f"Outlet network: {len(nodes)} of {G.number_of_nodes()} outlets, {S.number_of_edges()} edges"
-    out = _header(width, height, title)
+    edges = sorted(
+        S.edges(data=True), key=lambda e: (-e[2]["weight"], not e[2].get("coordinated"), e[0], e[1])
+    )
+    n_edges = len(edges)
+    edges = sorted(edges[:max_edges], key=lambda e: (e[0], e[1]))
+    shown = f"{n_edges} links" if n_edges <= max_edges else f"the strongest {max_edges} of {n_edges} links"
+    title = f"Outlet network: {len(nodes)} of {G.number_of_nodes()} outlets, {shown}"
+    if height is None:
+        height = max(420, min(760, 300 + 28 * len(nodes)))
+    colours = _community_colours(G)
+    legend = _legend(G, colours)
+    band = 12 + 18 * (max(0, len(legend) - 2) // 2)  # two SVG elements per legend line, plus the <g> pair
+    out = _header(width, height, title, font_size=12)
     if not nodes:
         out.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">No outlets</text></svg>')
         return "\n".join(out)
 
-    # Layout on log weights so that one heavy pair does not collapse everything else into a point.
+    # Layout on log weights so that one heavy pair does not collapse everything else into a point; a longer
+    # spring length than networkx's default spreads small graphs over the picture.
     U = nx.Graph()
     U.add_nodes_from(sorted(S.nodes))
     for u, v, d in S.edges(data=True):
         w = math.log1p(d["weight"]) * (2.0 if d.get("coordinated") else 1.0)
         U.add_edge(u, v, w=U[u][v]["w"] + w if U.has_edge(u, v) else w)
-    pos = nx.spring_layout(U, weight="w", seed=seed) if len(U) > 1 else {nodes[0]: (0.0, 0.0)}
-    margin = 40
+    k = 2.0 / math.sqrt(max(len(U), 1))
+    pos = (
+        nx.spring_layout(U, weight="w", seed=seed, k=k, iterations=200)
+        if len(U) > 1
+        else {nodes[0]: (0.0, 0.0)}
+    )
+    max_art = max(max(S.nodes[n].get("articles", 1) for n in nodes), 1)
+    radius = {n: 5 + 15 * math.sqrt(S.nodes[n].get("articles", 0) / max_art) for n in nodes}
+    margin_x, margin_y = 40, 34
+    top = band + margin_y
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     span_x = (max(xs) - min(xs)) or 1.0
     span_y = (max(ys) - min(ys)) or 1.0
 
     def xy(n: str) -> tuple[float, float]:
-        x = margin + (pos[n][0] - min(xs)) / span_x * (width - 2 * margin) if len(xs) > 1 else width / 2
-        y = margin + (pos[n][1] - min(ys)) / span_y * (height - 2 * margin) if len(ys) > 1 else height / 2
+        x = margin_x + (pos[n][0] - min(xs)) / span_x * (width - 2 * margin_x) if len(xs) > 1 else width / 2
+        y = top + (pos[n][1] - min(ys)) / span_y * (height - top - margin_y) if len(ys) > 1 else height / 2
         return x, y
 
-    max_art = max(max(S.nodes[n].get("articles", 1) for n in nodes), 1)
-    radius = {n: 4 + 14 * math.sqrt(S.nodes[n].get("articles", 0) / max_art) for n in nodes}
-    colours = _community_colours(G)
-    max_w = max((d["weight"] for _, _, d in S.edges(data=True)), default=1)
+    max_w = max((d["weight"] for _, _, d in edges), default=1)
 
     out.append('<g class="edges" fill="none">')
-    for u, v, d in sorted(S.edges(data=True), key=lambda e: (e[0], e[1])):
+    for u, v, d in edges:
         (x1, y1), (x2, y2) = xy(u), xy(v)
         dist = math.hypot(x2 - x1, y2 - y1) or 1.0
         ux, uy = (x2 - x1) / dist, (y2 - y1) / dist
         sx, sy = x1 + ux * radius[u], y1 + uy * radius[u]
-        ex, ey = x2 - ux * (radius[v] + 1), y2 - uy * (radius[v] + 1)
-        width_px = 0.6 + 3.0 * math.log1p(d["weight"]) / math.log1p(max_w)
+        ex, ey = x2 - ux * (radius[v] + 2), y2 - uy * (radius[v] + 2)
+        width_px = 0.8 + 3.2 * math.log1p(d["weight"]) / math.log1p(max_w)
         same = S.nodes[u].get("community") == S.nodes[v].get("community")
-        colour = colours.get(S.nodes[u].get("community"), "#888") if d.get("coordinated") and same else "#999"
+        colour = (
+            colours.get(S.nodes[u].get("community"), "#888") if d.get("coordinated") and same else "#9a9a9a"
+        )
         style = ' marker-end="url(#arrow)"' if d.get("directed", 0) else ' stroke-dasharray="4 3"'
         copies = "1 copy" if d["weight"] == 1 else f"{d['weight']} copies"
         tip = f"{u} → {v}: {copies}, {_fmt_lag(d.get('median_lag_hours'))}"
@@ -106,27 +137,36 @@ def network_svg(G: nx.DiGraph, *, width: int = 900, height: int = 700, seed: int
             tip += ", coordinated"
         out.append(
             f'<line x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}" stroke="{colour}" '
-            f'stroke-width="{width_px:.2f}" stroke-opacity="0.8"{style}><title>{_e(tip)}</title></line>'
+            f'stroke-width="{width_px:.2f}" stroke-opacity="0.85"{style}><title>{_e(tip)}</title></line>'
         )
     out.append("</g>")
 
     labelled = set(sorted(nodes, key=lambda n: (-S.nodes[n].get("articles", 0), n))[:40])
     out.append('<g class="nodes">')
+    labels = []
     for n in sorted(nodes):
         d = S.nodes[n]
         x, y = xy(n)
         fill = colours.get(d.get("community"), SINGLETON)
         lead = d.get("role") == "lead"
-        stroke = ' stroke="black" stroke-width="2"' if lead else ' stroke="white" stroke-width="1"'
+        stroke = ' stroke="black" stroke-width="2.5"' if lead else ' stroke="white" stroke-width="1"'
         tip = f"{n}: {d.get('articles', 0)} articles, community {d.get('community')}, {d.get('role', '')}"
         out.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius[n]:.1f}" fill="{fill}"{stroke}>'
             f"<title>{_e(tip)}</title></circle>"
         )
         if n in labelled:
-            out.append(f'<text x="{x + radius[n] + 2:.1f}" y="{y + 4:.1f}">{_e(n)}</text>')
+            # Right of the node, or left of it in the right third, so a long name stays inside the picture.
+            left = x > width * 0.66
+            tx = x - radius[n] - 4 if left else x + radius[n] + 4
+            anchor = ' text-anchor="end"' if left else ""
+            labels.append(
+                f'<text x="{tx:.1f}" y="{y + 4:.1f}"{anchor} stroke="white" stroke-width="3" '
+                f'paint-order="stroke">{_e(n)}</text>'
+            )
     out.append("</g>")
-    out += _legend(G, colours)
+    out.append('<g class="labels">' + "".join(labels) + "</g>")  # above every node and line
+    out += legend
     out.append("</svg>")
     return "\n".join(out)
 
@@ -142,7 +182,7 @@ def _legend(G: nx.DiGraph, colours: dict[int, str], limit: int = 8) -> list[str]
                 leads[d["community"]].append(n)
     out = ['<g class="legend">']
     for i, c in enumerate(sorted(colours)[:limit]):
-        y = 16 + 16 * i
+        y = 18 + 18 * i
         names = ", ".join(sorted(leads[c])[:2]) + (" …" if len(leads[c]) > 2 else "")
         text = f"network {c}: {sizes[c]} outlets" + (f", led by {names}" if names else "")
         out.append(f'<rect x="8" y="{y - 9}" width="10" height="10" fill="{colours[c]}"/>')

@@ -322,7 +322,6 @@ def family(db: Any, family_id: str) -> dict | None:
         ).fetchall()
     ]
     ids = [m["id"] for m in members]
-    by_id = {m["id"]: m for m in members}
     pair_rows = con.execute(
         "SELECT source, copy, score, direction, passages FROM reuse_pairs "
         "WHERE copy IN (SELECT unnest(?)) AND source IN (SELECT unnest(?)) ORDER BY source, copy",
@@ -341,8 +340,22 @@ def family(db: Any, family_id: str) -> dict | None:
             "SELECT id, json_array_length(injections) FROM signals WHERE id IN (SELECT unnest(?))", [ids]
         ).fetchall()
     )
+    rows = [(s, c, score, d, len(_json(passages, []))) for s, c, score, d, passages in pair_rows]
+    return assemble_family(head[0], members, rows, edit_rows, inj)
+
+
+def assemble_family(
+    head: tuple, members: list[dict], pair_rows: list[tuple], edit_rows: dict, inj: dict
+) -> dict:
+    """The family dict from its parts, shared by `family` and the web app's in-memory lookups.
+
+    `head` is (family, origin, size); `members` are article metas in publication order; `pair_rows` are
+    (source, copy, score, direction, number of passages) sorted by (source, copy); `edit_rows` maps
+    (source, copy) to (systematic edits, number of edits); `inj` maps an article id to its injection count."""
+    ids = [m["id"] for m in members]
+    by_id = {m["id"]: m for m in members}
     pairs = []
-    for s, c, score, direction, passages in pair_rows:
+    for s, c, score, direction, n_passages in pair_rows:
         systematic, n_edits = edit_rows.get((s, c), ([], 0))
         pairs.append(
             {
@@ -350,7 +363,7 @@ def family(db: Any, family_id: str) -> dict | None:
                 "copy": c,
                 "score": round(float(score), 4),
                 "direction": direction,
-                "passages": len(_json(passages, [])),
+                "passages": n_passages,
                 "edits": n_edits,
                 "systematic": [{**x, "explanation": explain(x)} for x in systematic],
             }
@@ -378,11 +391,11 @@ def family(db: Any, family_id: str) -> dict | None:
         m["parent"] = p["source"] if p else None
         m["parent_outlet"] = by_id[p["source"]]["outlet"] if p and p["source"] in by_id else None
         m["systematic"] = len(p["systematic"]) if p else 0
-    origin = head[0][1]
+    origin = head[1]
     return {
-        "family": head[0][0],
+        "family": head[0],
         "origin": origin,
-        "size": head[0][2],
+        "size": head[2],
         "members": members,
         "pairs": pairs,
         "outlets": sorted({m["outlet"] or "" for m in members}),

@@ -123,6 +123,17 @@ def article_marks(art: dict) -> list[Mark]:
                     s, e, "seam", "editing seam: spacing, glued words or a typo left by the insertion", rank=1
                 )
             )
+    for n in art.get("naming", []):
+        labels = n.get("labels") or {}
+        names = " / ".join(f"“{short(k, 30)}”" for k in labels)
+        for label, spans in labels.items():
+            entity = short(n.get("entity"), 30)
+            tip = f"“{short(label, 30)}”: one of {len(labels)} names for {entity} in this text ({names})"
+            for s, e in spans:
+                marks.append(Mark(s, e, "name", tip, rank=2))
+        for s, e in n.get("seams", []):
+            tip = "editing seam: quotes left open or glued to the next word"
+            marks.append(Mark(s, e, "seam", tip, rank=1))
     return marks
 
 

@@ -175,7 +175,22 @@ def pair_view(rec: dict) -> dict:
     }
 
 
+def naming_of(art: dict) -> list[dict]:
+    """One group called by several names in the text (Daesh / ISIS). The store keeps no column for it, so it
+    is found here, from the text, when the article's signals were computed (a tokenizer pass: cheap)."""
+    if "naming" in art:
+        return art["naming"] or []
+    if not art.get("analysed"):
+        return []
+    from dataclasses import asdict
+
+    from newstrace.edits.injections import find_naming_inconsistencies
+
+    return [asdict(n) for n in find_naming_inconsistencies(art["text"][:TEXT_LIMIT])]
+
+
 def article_view(art: dict) -> dict:
+    art = {**art, "naming": naming_of(art)}
     sourcing = art.get("sourcing") or {}
     techniques = [
         (label, technique_class(label), technique_name(label), n)

@@ -5,11 +5,17 @@ Every HTML page has a `.json` twin (as every Datasette page does); the JSON rout
 `/openapi.json`. The interactive docs UI is off: it would load scripts from a CDN, which the CSP forbids and
 an offline newsroom machine cannot reach.
 
+Speed: the store never changes while it is served, so `Views` loads small lookup dicts at startup
+(`newstrace.web.lookup`) and each page costs a few indexed point queries; `PageCache` keeps rendered pages
+and JSON (LRU, with ETags and 304s) and empties itself when the store file is replaced. Endpoints are sync
+functions, run in the threadpool, each thread with its own DuckDB cursor.
+
 Security: Jinja2 autoescapes everything; a strict Content-Security-Policy (no scripts at all) and nosniff
 headers go on every response; request bodies over `max_upload` bytes get 413 before any parsing."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +25,7 @@ from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newstrace.report import data
 from newstrace.report.render import (
@@ -31,29 +38,55 @@ from newstrace.report.render import (
     timeline_svg,
 )
 from newstrace.store import Store
+from newstrace.web.cache import PageCache
 from newstrace.web.limits import BodyLimit, SecurityHeaders
+from newstrace.web.lookup import Lookup
 
 MAX_UPLOAD = 2 * 1024 * 1024
 PAGE = 50
+FAMILY_DIFFS = 4  # side-by-side diffs inlined in a family page
 LINKS = AppLinks()
 
 
 class Views:
-    """The read-only store behind the app: one DuckDB cursor per worker thread, and caches for the views that
-    cost a corpus-wide query (the store cannot change under a read-only connection, so they never go stale).
-    """
+    """The read-only store behind the app: one DuckDB cursor per worker thread, the lookups loaded at startup,
+    and the corpus-wide views (overview, network) computed once. `reload` reopens the store when its file
+    was replaced; cursors of the old connection are dropped by generation."""
 
     def __init__(self, db_path: str | Path):
-        self.store = Store(db_path, read_only=True)
+        self.path = Path(db_path)
         self._local = threading.local()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reload holds it while _prepare fills the caches
+        self.generation = 0
+        self.store = Store(self.path, read_only=True)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        # Requests run point lookups from many threads at once: parallelism inside one query only adds
+        # scheduling overhead (and startup's few corpus-wide queries are small).
+        threads = os.environ.get("NEWSTRACE_DB_THREADS", "1")
+        self.store.con.execute(f"SET threads = {int(threads)}")
         self._cache: dict[str, Any] = {}
+        self.lk = Lookup.load(self.store.con)
+        # The two corpus-wide views are built now, not by the first 20 visitors at once.
+        self.overview()
+        self.network()
+
+    def reload(self) -> None:
+        with self._lock:
+            # DuckDB shares one database instance per path within a process: close it so the reopen reads the
+            # new file rather than the cached instance of the old one.
+            self.store.close()
+            self.store = Store(self.path, read_only=True)
+            self.generation += 1
+            self._prepare()
 
     def con(self) -> Any:
-        cur = getattr(self._local, "cur", None)
-        if cur is None:
-            cur = self._local.cur = self.store.con.cursor()
-        return cur
+        local = self._local
+        if getattr(local, "generation", None) != self.generation:
+            local.cur = self.store.con.cursor()
+            local.generation = self.generation
+        return local.cur
 
     def cached(self, key: str, make: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -63,7 +96,16 @@ class Views:
         return self._cache[key]
 
     def overview(self) -> dict:
-        return self.cached("overview", lambda: data.overview(self.con()))
+        def make() -> dict:
+            lk = self.lk
+            return {
+                "counts": lk.counts,
+                "families": lk.families(limit=10),
+                "outlets": lk.outlets(limit=10),
+                "findings": data.findings(self.con(), limit=10),
+            }
+
+        return self.cached("overview", make)
 
     def network(self) -> dict:
         return self.cached("network", lambda: network_view(outlet_graph(self.con())))
@@ -76,6 +118,25 @@ def _page(template: str, title: str, **context: Any) -> HTMLResponse:
 
 def _not_found(what: str) -> HTTPException:
     return HTTPException(status_code=404, detail=f"{what} not found")
+
+
+def _wants_json(request: Request) -> bool:
+    """JSON for the API (`.json` paths, the SVG and OpenAPI) and for clients that ask for it; HTML otherwise,
+    so a person who follows a stale link reads a page rather than `{"detail": ...}`."""
+    path = request.url.path
+    if path.endswith((".json", ".svg")) or path == "/openapi.json" or request.method not in ("GET", "HEAD"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def app_from_env() -> FastAPI:
+    """An app factory for `uvicorn --factory` (and `--workers N`, which needs an import string): the store
+    path comes from the NEWSTRACE_DB environment variable."""
+    db = os.environ.get("NEWSTRACE_DB")
+    if not db:
+        raise RuntimeError("set NEWSTRACE_DB to the store's path")
+    return create_app(db)
 
 
 def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
@@ -92,6 +153,23 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
     app.state.views = views
     app.add_middleware(BodyLimit, limit=max_upload)
     app.add_middleware(SecurityHeaders)
+    # Outermost, so cached answers carry the security headers and a hit runs nothing else.
+    app.add_middleware(PageCache, watch=views.path, on_change=views.reload)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code != 404 or _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        what = exc.detail if isinstance(exc.detail, str) and exc.detail != "Not Found" else "page not found"
+        html = (
+            env()
+            .get_template("app.html.j2")
+            .render(
+                L=LINKS, title="Not found", view="notfound", what=what, path=request.url.path, json_url=None
+            )
+        )
+        return HTMLResponse(html, status_code=404)
+
     app.mount("/static", StaticFiles(packages=[("newstrace", "static")]), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -118,12 +196,11 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
     # ---- families ------------------------------------------------------------------------------------------
 
     def families_page(page: int) -> dict:
-        total = views.cached("families_total", lambda: data.counts(views.con())["families"])
         return {
-            "total": total,
+            "total": views.lk.counts["families"],
             "page": page,
             "per_page": PAGE,
-            "rows": data.families(views.con(), limit=PAGE, offset=(page - 1) * PAGE),
+            "rows": views.lk.families(limit=PAGE, offset=(page - 1) * PAGE),
         }
 
     @app.get("/families.json", tags=["views"], summary="Reuse families, largest first")
@@ -144,23 +221,22 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
         "/family/{family_id}.json", tags=["views"], summary="One family: members, chains, pairs and edits"
     )
     def family_json(family_id: str) -> dict:
-        fam = data.family(views.con(), family_id)
+        fam = views.lk.family(views.con(), family_id)
         if fam is None:
             raise _not_found("family")
         return fam
 
     @app.get("/family/{family_id}", response_class=HTMLResponse, include_in_schema=False)
     def family_html(family_id: str) -> HTMLResponse:
-        fam = data.family(views.con(), family_id)
+        fam, raw_edits = views.lk.family_with_edits(views.con(), family_id)
         if fam is None:
             raise _not_found("family")
         order = {m["id"]: i for i, m in enumerate(fam["members"])}
         direct = sorted((p for p in fam["pairs"] if p["parent"]), key=lambda p: order.get(p["copy"], 0))
-        pairs = []
-        for p in direct[:20]:
-            rec = data.pair(views.con(), p["source"], p["copy"])
-            if rec is not None:
-                pairs.append(pair_view({**rec, "parent": True}))
+        # The first few diffs inline; every other pair is one click away in the members table.
+        wanted = [(p["source"], p["copy"]) for p in direct[:FAMILY_DIFFS]]
+        recs = views.lk.pairs(views.con(), wanted, edits=raw_edits)
+        pairs = [pair_view({**recs[k], "parent": True}) for k in wanted if k in recs]
         return _page(
             "app.html.j2",
             fam["family"],
@@ -176,14 +252,14 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
 
     @app.get("/pair.json", tags=["views"], summary="A copy against its source: texts, passages, edits")
     def pair_json(source: str, copy: str) -> dict:
-        rec = data.pair(views.con(), source, copy)
+        rec = views.lk.pair(views.con(), source, copy)
         if rec is None:
             raise _not_found("pair")
         return rec
 
     @app.get("/pair", response_class=HTMLResponse, include_in_schema=False)
     def pair_html(source: str, copy: str) -> HTMLResponse:
-        rec = data.pair(views.con(), source, copy)
+        rec = views.lk.pair(views.con(), source, copy)
         if rec is None:
             raise _not_found("pair")
         return _page(
@@ -197,8 +273,8 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
     # ---- articles ------------------------------------------------------------------------------------------
 
     def articles_page(q: str, outlet: str, findings: bool, page: int) -> dict:
-        res = data.articles(
-            views.con(), q=q, outlet=outlet, findings_only=findings, limit=PAGE, offset=(page - 1) * PAGE
+        res = views.lk.articles(
+            q=q, outlet=outlet, findings_only=findings, limit=PAGE, offset=(page - 1) * PAGE
         )
         return {**res, "page": page, "per_page": PAGE, "q": q, "outlet": outlet, "findings": findings}
 
@@ -236,17 +312,17 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
         summary="One article: text, signals, reuse relations, family",
     )
     def article_json(article_id: str) -> Any:
-        art = data.article(views.con(), article_id)
+        art = views.lk.article(views.con(), article_id)
         if art is None:
             # An id that itself ends in ".json" asks for its HTML page.
-            if data.article(views.con(), article_id + ".json") is not None:
+            if article_id + ".json" in views.lk.meta:
                 return article_html(article_id + ".json")
             raise _not_found("article")
         return art
 
     @app.get("/article/{article_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def article_html(article_id: str) -> HTMLResponse:
-        art = data.article(views.con(), article_id)
+        art = views.lk.article(views.con(), article_id)
         if art is None:
             raise _not_found("article")
         return _page(
@@ -260,15 +336,8 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
     # ---- outlets and network -------------------------------------------------------------------------------
 
     def outlets_page(page: int) -> dict:
-        total = views.cached("outlets_total", lambda: data.counts(views.con())["outlets"])
-        rows = (
-            views.cached(
-                f"outlets:{page}", lambda: data.outlets(views.con(), limit=PAGE, offset=(page - 1) * PAGE)
-            )
-            if page <= 5
-            else data.outlets(views.con(), limit=PAGE, offset=(page - 1) * PAGE)
-        )
-        return {"total": total, "page": page, "per_page": PAGE, "rows": rows}
+        rows = views.lk.outlets(limit=PAGE, offset=(page - 1) * PAGE)
+        return {"total": views.lk.counts["outlets"], "page": page, "per_page": PAGE, "rows": rows}
 
     @app.get("/outlets.json", tags=["views"], summary="Outlets by number of articles, with copy counts")
     def outlets_json(page: int = Query(1, ge=1, le=100_000)) -> dict:
