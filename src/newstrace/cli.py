@@ -380,13 +380,24 @@ def serve(
     db: DbOption = Path("newstrace.duckdb"),
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8765,
+    workers: Annotated[int, typer.Option("--workers", help="Server processes (each keeps its own page cache).")] = 1,
 ) -> None:
     """A local web app over the store (read-only), with a box to check a new article."""
+    import os
+
     import uvicorn
 
     from newstrace.web.app import create_app
 
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach it can read the store", markup=True)
+    err.print(f"newstrace on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
+    if workers > 1:
+        os.environ["NEWSTRACE_DB"] = str(Path(db).resolve())
+        uvicorn.run("newstrace.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning")
+    else:
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
 
 
 @app.command()
