@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/pan13.py                      # all 5,185 training pairs
     .venv/bin/python benchmarks/pan13.py --subset 500 --baseline-sample 200 --json out.json
+    .venv/bin/python benchmarks/pan13.py --baseline-sample 0 --split     # also each half of a seeded split
+
+`--split` scores the same run on the two halves of a seeded random split of the pairs: the aligner's defaults
+were tuned on the `tune` half only, so the `held-out` half shows how well they carry over.
 
 Timing covers reading the files and aligning every pair in batch (`align_many`, a process pool). The baseline
 aligns a sample of the same pairs with difflib.SequenceMatcher on word sequences (matching blocks merged along the
@@ -93,6 +97,14 @@ def print_table(title: str, table: dict[str, PlagdetResult]) -> None:
             )
 
 
+def split_pairs(pairs: Sequence[PanPair], seed: int) -> set[tuple[str, str]]:
+    """(sub-corpus, key) of the `tune` half of a seeded random split of `pairs`, all pairs in `read_pan13`
+    order (the rest is held out)."""
+    idx = list(range(len(pairs)))
+    random.Random(seed).shuffle(idx)
+    return {(pairs[i].subcorpus, pairs[i].key) for i in idx[: len(idx) // 2]}
+
+
 def main(argv: Sequence[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="pan13-train folder")
@@ -101,12 +113,15 @@ def main(argv: Sequence[str] | None = None) -> dict:
     ap.add_argument("--runs", type=int, default=1, help="timed runs of our aligner; the median is reported")
     ap.add_argument("--baseline-sample", type=int, default=200, help="pairs for the difflib baseline (0 = skip)")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--split", action="store_true", help="also score the tune / held-out halves")
+    ap.add_argument("--split-seed", type=int, default=2013, help="seed of the tune / held-out split")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args(argv)
 
     pairs = read_pan13(args.data)
     if not pairs:
         raise SystemExit(f"no PAN pairs under {args.data}")
+    tune = split_pairs(pairs, args.split_seed)
     rng = random.Random(args.seed)
     if args.subset and args.subset < len(pairs):
         pairs = sorted(rng.sample(pairs, args.subset), key=lambda p: p.key)
@@ -132,6 +147,13 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "wall_runs_s": times,
         "ours": {k: v.__dict__ for k, v in ours.items()},
     }
+
+    if args.split:
+        for name, keep in (("tune", True), ("held-out", False)):
+            idx = [i for i, p in enumerate(pairs) if ((p.subcorpus, p.key) in tune) == keep]
+            half = score_table([pairs[i] for i in idx], [results[i] for i in idx])
+            print_table(f"{name} half ({len(idx)} pairs, split seed {args.split_seed})", half)
+            out[name] = {k: v.__dict__ for k, v in half.items()}
 
     if args.baseline_sample:
         k = min(args.baseline_sample, len(pairs))

@@ -152,4 +152,74 @@ def test_pan_no_obfuscation_sample() -> None:
     r = plagdet(cases, dets)
     assert r.recall >= 0.95
     assert r.granularity <= 1.05
-    assert r.plagdet >= 0.85
+    assert r.plagdet >= 0.92
+
+
+def test_topical_heading_near_the_source_passage_is_not_taken_in() -> None:
+    # The heading repeats words of the reused paragraphs just before them in the source: its matches chain onto
+    # the passage but run against the copy's order, so the source side must still start at the paragraph.
+    head = "Bread rationing, hospital generators and diesel deliveries: what the aid agencies warned"
+    filler = "Readers wrote to us in large numbers after last week's edition, and we print a selection of letters."
+    body = "\n\n".join(PARAS[1:4])
+    source = PARAS[0] + "\n\n" + head + "\n\n" + filler + "\n\n" + body
+    copy = "From our wire desk.\n\n" + body + "\n\nMore later."
+    ps = align(source, copy)
+    assert len(ps) == 1
+    p = ps[0]
+    assert p.source_start == source.index(body) and p.source_end == len(source)
+    assert p.copy_start == copy.index(body) and p.copy_end == copy.index(body) + len(body)
+
+
+def test_swapped_word_pair_before_a_copy_does_not_extend_it() -> None:
+    # "reports ... port" in the copy's lead-in matches "port ... reported" in the source as an unordered pair
+    copy = "Our correspondent reports.\n\n" + "\n\n".join(PARAS[:3]) + "\n\nMore on this story later."
+    ps = align(SOURCE, copy)
+    assert len(ps) == 1
+    assert ps[0].copy_start == copy.index(PARAS[0]) and ps[0].source_start == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SOURCE,
+        "Éditorial\u00a0— “Revue de presse” «\u00a0international\u00a0» don’t 'quoted' ‘single’",
+        "İstanbul’daki İSKELE: the dotted capital I lower-cases to two code points",
+        "ΟΔΟΣ.Α and ΟΔΟΣ Α: the Greek final sigma depends on what follows",
+        "",
+        "   \n\t ",
+    ],
+)
+def test_fast_tokenizer_is_tokenize(text: str) -> None:
+    from newstrace.reuse.align import _tokenize
+    from newstrace.tokens import tokenize
+
+    assert _tokenize(text) == tokenize(text)
+
+
+def _pan_score(sub: str, n: int, with_cases: bool = True):
+    pairs = [p for p in read_pan13(PAN) if p.subcorpus == sub and (bool(p.cases) or not with_cases)][:n]
+    texts = [(p.source_path.read_text(encoding="utf-8"), p.copy_path.read_text(encoding="utf-8")) for p in pairs]
+    found = align_many(texts, workers=1)
+    dets = [
+        Case(p.key, x.copy_start, x.copy_end, x.source_start, x.source_end)
+        for p, xs in zip(pairs, found, strict=True)
+        for x in xs
+    ]
+    return plagdet([c for p in pairs for c in p.cases], dets)
+
+
+def test_pan_summary_sample() -> None:
+    if not PAN.exists():
+        pytest.skip("../shared PAN data absent")
+    # a summary case spans the whole source document: only the summary pass gets its source side
+    r = _pan_score("05-summary-obfuscation", 40)
+    assert r.recall >= 0.6
+    assert r.granularity <= 1.1
+    assert r.precision >= 0.9
+
+
+def test_pan_no_plagiarism_sample_has_few_detections() -> None:
+    if not PAN.exists():
+        pytest.skip("../shared PAN data absent")
+    r = _pan_score("01-no-plagiarism", 150, with_cases=False)
+    assert r.detections <= 1

@@ -2,20 +2,22 @@
 
 Seed-extend-filter (the PAN text-alignment recipe), on the word tokens of `newstrace.tokens.tokenize`:
 
-1. seeds: hashed keys shared by both texts. The keys are sorted pairs of nearby content words (stop words
-   dropped, crude stems), so a seed survives inserted phrases, swapped words and most synonym edits that break
-   exact n-grams;
+1. seeds: hashed keys shared by both texts. The keys are unordered pairs of nearby content words (stop words
+   dropped, crude stems; each word with each of the next `window`), so a seed survives inserted phrases,
+   swapped or replaced words and most synonym edits that break exact n-grams;
 2. extend: seeds are chained along diagonals (source minus copy position) in copy order, bridging gaps up to a
    tolerance while the diagonal drifts only a little; chains that sit next to each other on both sides are
    then merged, so a passage with a phrase injected every sentence comes out whole, while a reordered
    paragraph (a jump of the diagonal with a gap in the copy) becomes a passage of its own;
-3. filter: stray matches are trimmed off both ends, passages with few matched words, a low share of matched
-   words or very unequal sides are dropped, and passages that mostly overlap a stronger one in the copy are
-   dropped (text repeated in the source).
+3. filter: a near-verbatim passage is shrunk to its longest in-order chain of matches (a topical word matched
+   far away no longer stretches it), stray matches are trimmed off both ends, passages with few shared words,
+   a low share of matched words or very unequal sides are dropped, and passages that mostly overlap a
+   stronger one in the copy are dropped (text repeated in the source).
 
-An adaptive second pass looks for summaries: a stretch of the copy whose content words are spread thinly over a
-much longer stretch of the source (single-word seeds, a wide source-side gap, strict thresholds). It only fills
-parts of the copy that the first pass left unexplained, or replaces first-pass fragments lying inside it.
+An adaptive second pass looks for summaries: a run of the copy in which nearly every content word occurs in
+the source, well above the chance rate for that pair, while the rarer of those words are spread over a much
+longer stretch of the source. A summary replaces the first-pass fragments it overlaps (the sentences that kept
+a phrase of the source) unless one of them already explains most of it.
 
 Offsets in the returned `Passage`s are raw `str` indices into the input texts.
 """
@@ -28,8 +30,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import numpy as np
+
 from newstrace.model import Passage
-from newstrace.tokens import Tokens, tokenize
+from newstrace.tokens import WORD_RE, Tokens, normalise_word, tokenize
 
 # Function words carry no evidence of reuse; seeds are built from the other words only.
 STOPWORDS = frozenset(
@@ -45,7 +49,8 @@ STOPWORDS = frozenset(
 
 @dataclass(frozen=True)
 class AlignParams:
-    """Knobs of the aligner. Lengths are in words (tokens); defaults were tuned on PAN 2013 training data.
+    """Knobs of the aligner. Lengths are in words (tokens); defaults were tuned on half of the PAN 2013
+    training pairs (`benchmarks/pan13.py --split` scores the other half).
 
     stem: characters of a content word kept as its stem (crude stemming: `government` ~ `governor`).
     window: a seed pairs each content word with each of the next `window` content words.
@@ -53,21 +58,30 @@ class AlignParams:
     gap: widest gap bridged between seeds of one passage, on either side (an injected phrase must be shorter).
     drift: how far the diagonal (source minus copy position) may move between consecutive seeds of a chain.
     min_chain: fewest seeds a chain needs before chains are merged into passages.
+    exact: a passage is shrunk to its longest in-order chain of matches when the shrunk passage still shares
+        this share of its word trigrams verbatim (near-verbatim reuse; shuffled text keeps its box).
     trim_gap, trim_run: a passage's ends are moved in to the first run of `trim_run` matched words spaced at
         most `trim_gap` words apart.
     min_words: fewest words a passage needs on each side.
     min_matched: fewest distinct matched content words a passage needs on each side.
+    min_shared: fewest distinct content stems a passage's two sides must have in common. Texts on one topic
+        match on a handful of topical words; reuse, even obfuscated, keeps more.
     min_cover: fewest matched content words, as a share of the content words, on each side.
     max_ratio: longest side over shortest side, at most.
     overlap: a passage overlapping a stronger one over this share of its copy side is dropped.
-    summary: run the second pass for summaries; the `summary_*` knobs are its own thresholds (its seeds are
-        single content words, its source-side gap is `summary_gap`, and its source side must be between
-        `summary_min_ratio` and `summary_max_ratio` times its copy side).
+    summary: run the second pass for summaries. Its copy side is a run of content words (found by X-drop with
+        drop `summary_xdrop`) in which a word found in the source scores 1 - t and any other -t, where t is
+        `summary_cover` or the pair's chance rate plus `summary_lift`, whichever is higher; the run needs
+        `summary_words` words and `summary_matched` distinct matched stems. Its source side runs from the
+        first to the last occurrence of its matched words that occur at most `summary_rare` times in the
+        source; 80% of those occurrences must spread over at least `summary_spread` times the copy side, and
+        the whole between `summary_min_ratio` and `summary_max_ratio` times it. A summary gives way to a
+        first-pass passage that alone explains `summary_keep` of its copy side.
     """
 
     stem: int = 6
     drift: int = 10
-    window: int = 2
+    window: int = 3
     max_hits: int = 4
     gap: int = 25
     min_chain: int = 2
@@ -75,17 +89,22 @@ class AlignParams:
     trim_run: int = 3
     min_words: int = 15
     min_matched: int = 8
+    min_shared: int = 12
+    exact: float = 0.65
     min_cover: float = 0.4
     max_ratio: float = 2.5
     overlap: float = 0.5
     summary: bool = True
-    summary_gap: int = 150
-    summary_words: int = 60
-    summary_matched: int = 25
-    summary_cover: float = 0.35
-    summary_share: float = 0.6
+    summary_cover: float = 0.6
+    summary_xdrop: float = 6.0
+    summary_words: int = 40
+    summary_matched: int = 20
+    summary_rare: int = 3
+    summary_lift: float = 0.3
+    summary_spread: float = 1.0
     summary_min_ratio: float = 2.0
-    summary_max_ratio: float = 10.0
+    summary_max_ratio: float = 25.0
+    summary_keep: float = 0.7
 
 
 # A seed: the token ranges [c0, c1] in the copy and [s0, s1] in the source that share one key.
@@ -97,77 +116,84 @@ class _Text:
     tokens: Tokens
     cpos: list[int]  # token index of each content word
     cstem: list[str]  # its stem
+    pos: np.ndarray  # cpos as an array
+    stem_hash: np.ndarray  # hash of each stem, as uint64
 
 
 def _prepare(text: str, p: AlignParams) -> _Text:
     return _prepare_cached(text, p.stem)
 
 
+def _tokenize(text: str) -> Tokens:
+    """`tokenize`, faster: the text is folded and lower-cased once and words are sliced out of it.
+
+    Slicing gives the same words as folding word by word unless lower-casing changes a length or depends on
+    context (the Greek final sigma); such texts go through `tokenize` itself.
+    """
+    folded = normalise_word(text)
+    if len(folded) != len(text) or "\u03a3" in text:
+        return tokenize(text)
+    spans = [m.span() for m in WORD_RE.finditer(text)]
+    return Tokens([folded[a:b] for a, b in spans], [a for a, _ in spans], [b for _, b in spans])
+
+
 # In batch work one document meets many partners (a PAN suspicious document has up to 18 sources; a news
 # article many candidate copies); tokenising is half the cost of an alignment, so recent texts are kept.
 @lru_cache(maxsize=32)
 def _prepare_cached(text: str, stem: int) -> _Text:
-    tok = tokenize(text)
-    cpos: list[int] = []
-    cstem: list[str] = []
-    for i, w in enumerate(tok.words):
-        # short numbers (dates, counts) recur by chance; long ones (years, figures) are evidence
-        if w not in STOPWORDS and not (w.isdigit() and len(w) < 4):
-            cpos.append(i)
-            cstem.append(w[:stem])
-    return _Text(tok, cpos, cstem)
+    tok = _tokenize(text)
+    # short numbers (dates, counts) recur by chance; long ones (years, figures) are evidence
+    cpos = [i for i, w in enumerate(tok.words) if w not in STOPWORDS and not (len(w) < 4 and w.isdigit())]
+    words = tok.words
+    cstem = [words[i][:stem] for i in cpos]
+    hashes = np.array([hash(x) for x in cstem], dtype=np.int64).view(np.uint64)
+    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes)
 
 
-def _pair_keys(t: _Text, window: int) -> Iterable[tuple[int, int, int]]:
-    """(hashed sorted stem pair, first token, last token) for each content word and its next `window` ones."""
-    pos, stem = t.cpos, t.cstem
-    n = len(pos)
-    for k in range(n):
-        a = stem[k]
-        for d in range(1, window + 1):
-            if k + d >= n:
-                break
-            b = stem[k + d]
-            yield hash((a, b) if a <= b else (b, a)), pos[k], pos[k + d]
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys of each content word paired with each of its next `window` ones: (key, first token, last token).
+
+    A key is the unordered pair of stem hashes, so a pair still matches with its two words swapped.
+    """
+    keys, lo, hi = [], [], []
+    h, pos = t.stem_hash, t.pos
+    for d in range(1, window + 1):
+        if d >= len(h):
+            break
+        a, b = h[:-d], h[d:]
+        with np.errstate(over="ignore"):
+            keys.append(np.minimum(a, b) * _MIX + np.maximum(a, b))
+        lo.append(pos[:-d])
+        hi.append(pos[d:])
+    if not keys:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty.view(np.uint64), empty, empty
+    return np.concatenate(keys), np.concatenate(lo), np.concatenate(hi)
 
 
 def _pair_seeds(src: _Text, cp: _Text, p: AlignParams) -> list[Seed]:
-    index: dict[int, list[tuple[int, int]]] = {}
-    for key, lo, hi in _pair_keys(src, p.window):
-        index.setdefault(key, []).append((lo, hi))
-    out: list[Seed] = []
-    for key, lo, hi in _pair_keys(cp, p.window):
-        hits = index.get(key)
-        if hits and len(hits) <= p.max_hits:
-            out.extend((lo, hi, s0, s1) for s0, s1 in hits)
-    return out
-
-
-def _word_seeds(src: _Text, cp: _Text, p: AlignParams) -> list[Seed]:
-    """Single content-word matches: the loose seeds of the summary pass."""
-    index: dict[str, list[int]] = {}
-    for i, s in zip(src.cpos, src.cstem, strict=True):
-        index.setdefault(s, []).append(i)
-    out: list[Seed] = []
-    for j, s in zip(cp.cpos, cp.cstem, strict=True):
-        hits = index.get(s)
-        if hits and len(hits) <= p.max_hits:
-            out.extend((j, j, i, i) for i in hits)
-    return out
-
-
-def _split(seeds: list[Seed], lo: int, hi: int, gap: int) -> list[list[Seed]]:
-    seeds = sorted(seeds, key=lambda s: s[lo])
-    groups = [[seeds[0]]]
-    reach = seeds[0][hi]
-    for s in seeds[1:]:
-        if s[lo] - reach > gap:
-            groups.append([s])
-            reach = s[hi]
-        else:
-            groups[-1].append(s)
-            reach = max(reach, s[hi])
-    return groups
+    """Every (copy pair, source pair) with the same key, skipping keys found more than `max_hits` times in
+    the source."""
+    skey, slo, shi = _pair_keys(src, p.window)
+    ckey, clo, chi = _pair_keys(cp, p.window)
+    if not len(skey) or not len(ckey):
+        return []
+    order = np.argsort(skey)
+    sk = skey[order]
+    left = np.searchsorted(sk, ckey, side="left")
+    count = np.searchsorted(sk, ckey, side="right") - left
+    ok = np.nonzero((count > 0) & (count <= p.max_hits))[0]
+    if not len(ok):
+        return []
+    count, left = count[ok], left[ok]
+    rep = np.repeat(np.arange(len(ok)), count)
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+    sidx = order[left[rep] + offset]
+    cidx = ok[rep]
+    return list(zip(clo[cidx].tolist(), chi[cidx].tolist(), slo[sidx].tolist(), shi[sidx].tolist(), strict=True))
 
 
 def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
@@ -204,22 +230,6 @@ def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
     return chains
 
 
-def _cluster(seeds: list[Seed], copy_gap: int, source_gap: int) -> list[list[Seed]]:
-    """Split on the copy axis, then the source axis, and again, until no group splits."""
-    todo = [seeds]
-    done: list[list[Seed]] = []
-    while todo:
-        g = todo.pop()
-        parts = _split(g, 0, 1, copy_gap)
-        if len(parts) == 1:
-            parts = _split(g, 2, 3, source_gap)
-            if len(parts) == 1:
-                done.append(g)
-                continue
-        todo.extend(parts)
-    return done
-
-
 @dataclass
 class _Candidate:
     c0: int
@@ -229,8 +239,10 @@ class _Candidate:
     seeds: int
     share_copy: float  # share of the copy side's content words found on the source side
     share_source: float
+    shared: int = 0  # distinct content stems found on both sides
     cmatched: set[int] = field(default_factory=set)  # copy tokens that some seed covers
     smatched: set[int] = field(default_factory=set)
+    points: set[tuple[int, int]] = field(default_factory=set)  # (copy token, source token) matched by a seed
 
     @property
     def strength(self) -> float:
@@ -250,7 +262,15 @@ def _candidate(g: list[Seed], src: _Text, cp: _Text) -> _Candidate:
     s0, s1 = min(s[2] for s in g), max(s[3] for s in g)
     cm = {s[0] for s in g} | {s[1] for s in g}
     sm = {s[2] for s in g} | {s[3] for s in g}
-    return _rescore(_Candidate(c0, c1, s0, s1, len(g), 0.0, 0.0, cm, sm), src, cp)
+    # a key is an unordered pair: when the two words come in the other order in the source, they cross
+    cw, sw = cp.tokens.words, src.tokens.words
+    pts: set[tuple[int, int]] = set()
+    for a, b, x, y in g:
+        if cw[a] == sw[x] or cw[b] != sw[x]:
+            pts.update(((a, x), (b, y)))
+        else:
+            pts.update(((a, y), (b, x)))
+    return _rescore(_Candidate(c0, c1, s0, s1, len(g), 0.0, 0.0, 0, cm, sm, pts), src, cp)
 
 
 def _rescore(c: _Candidate, src: _Text, cp: _Text) -> _Candidate:
@@ -258,7 +278,7 @@ def _rescore(c: _Candidate, src: _Text, cp: _Text) -> _Candidate:
     cset, sset = set(cw), set(sw)
     share_c = sum(w in sset for w in cw) / len(cw) if cw else 0.0
     share_s = sum(w in cset for w in sw) / len(sw) if sw else 0.0
-    return replace(c, share_copy=share_c, share_source=share_s)
+    return replace(c, share_copy=share_c, share_source=share_s, shared=len(cset & sset))
 
 
 def _resolve(cands: list[_Candidate], overlap: float, kept: list[_Candidate] | None = None) -> list[_Candidate]:
@@ -313,6 +333,80 @@ def _edges(pos: list[int], gap: int, run: int) -> tuple[int, int] | None:
     return lo, hi
 
 
+def _monotone(points: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest chain of matched points that runs forward on both sides (patience sorting).
+
+    Of the longest chains, the one whose last step keeps closest to its diagonal is taken, so that a passage's
+    last word is matched with its own copy rather than with another occurrence of the same word.
+    """
+    pts = sorted(points, key=lambda x: (x[0], -x[1]))
+    tails: list[int] = []  # source position ending the best chain of each length
+    tail_at: list[int] = []  # index in pts of that end
+    prev = [-1] * len(pts)
+    length = [0] * len(pts)
+    for i, (_, sv) in enumerate(pts):
+        k = bisect_right(tails, sv)
+        if k == len(tails):
+            tails.append(sv)
+            tail_at.append(i)
+        else:
+            tails[k] = sv
+            tail_at[k] = i
+        prev[i] = tail_at[k - 1] if k else -1
+        length[i] = k + 1
+    out: list[tuple[int, int]] = []
+    i = max(range(len(pts)), key=lambda j: (length[j], -_bend(pts, prev, j)), default=-1)
+    while i >= 0:
+        out.append(pts[i])
+        i = prev[i]
+    return out[::-1]
+
+
+def _bend(pts: list[tuple[int, int]], prev: list[int], j: int) -> int:
+    """How far point j leaves the diagonal (source minus copy position) of the point before it in its chain."""
+    if prev[j] < 0:
+        return 0
+    (c, s), (pc, ps) = pts[j], pts[prev[j]]
+    return abs((s - c) - (ps - pc))
+
+
+def _exact_share(c: _Candidate, src: _Text, cp: _Text, n: int = 3) -> float:
+    """Share of the copy side's word n-grams (stop words included) found verbatim on the source side."""
+    sw, cw = src.tokens.words, cp.tokens.words
+    total = c.c1 - c.c0 - n + 2
+    if total <= 0:
+        return 0.0
+    grams = {tuple(sw[i : i + n]) for i in range(c.s0, c.s1 - n + 2)}
+    return sum(tuple(cw[i : i + n]) in grams for i in range(c.c0, c.c1 - n + 2)) / total
+
+
+def _straighten(c: _Candidate, src: _Text, cp: _Text, exact: float) -> _Candidate:
+    """Shrink a near-verbatim passage's box to its longest in-order chain of matches.
+
+    A topical word that also occurs far from the reused text (the subject's name in a heading) seeds a match
+    at an odd position on one side, and the box of all seeds then stretches that side over unrelated text.
+    The matches of a copied passage run forward together on both sides, so its box is taken from them only.
+    A passage whose words were shuffled (sentences swapped, phrases moved) has no long in-order chain: it
+    keeps its box unless the straightened box still shares `exact` of its word trigrams verbatim.
+    """
+    chain = _monotone(c.points)
+    if len(chain) < 2:
+        return c
+    c0, c1 = chain[0][0], chain[-1][0]
+    s0, s1 = min(x[1] for x in chain), max(x[1] for x in chain)
+    out = replace(
+        c,
+        c0=c0,
+        c1=c1,
+        s0=s0,
+        s1=s1,
+        cmatched={x for x in c.cmatched if c0 <= x <= c1},
+        smatched={x for x in c.smatched if s0 <= x <= s1},
+        points={x for x in c.points if c0 <= x[0] <= c1 and s0 <= x[1] <= s1},
+    )
+    return out if _exact_share(out, src, cp) >= exact else c
+
+
 def _trim(c: _Candidate, gap: int, run: int) -> _Candidate:
     """Cut stray matches off both ends of a passage.
 
@@ -362,10 +456,11 @@ def _merge(cands: list[_Candidate], gap: int) -> list[_Candidate]:
                     k.seeds += c.seeds
                     k.cmatched |= c.cmatched
                     k.smatched |= c.smatched
+                    k.points |= c.points
                     changed = True
                     break
             else:
-                out.append(replace(c, cmatched=set(c.cmatched), smatched=set(c.smatched)))
+                out.append(replace(c, cmatched=set(c.cmatched), smatched=set(c.smatched), points=set(c.points)))
         cands = out
     return cands
 
@@ -378,55 +473,107 @@ def align(source: str, copy: str, params: AlignParams | None = None) -> list[Pas
     boxes = _merge([_candidate(g, src, cp) for g in chains], p.gap)
     cands: list[_Candidate] = []
     for b in boxes:
-        c = _rescore(_trim(b, p.trim_gap, p.trim_run), src, cp)
+        c = _rescore(_trim(_straighten(b, src, cp, p.exact), p.trim_gap, p.trim_run), src, cp)
         clen, slen = c.c1 - c.c0 + 1, c.s1 - c.s0 + 1
         ncw, nsw = _count_content(cp, c.c0, c.c1), _count_content(src, c.s0, c.s1)
         if (
             min(clen, slen) >= p.min_words
             and max(clen, slen) <= p.max_ratio * min(clen, slen)
             and min(len(c.cmatched), len(c.smatched)) >= p.min_matched
+            and c.shared >= p.min_shared
             and min(len(c.cmatched) / max(ncw, 1), len(c.smatched) / max(nsw, 1)) >= p.min_cover
         ):
             cands.append(c)
     kept = _resolve(cands, p.overlap)
     if p.summary:
-        kept = _add_summaries(kept, _summaries(src, cp, p))
+        kept = _add_summaries(kept, _summaries(src, cp, p), p.summary_keep)
     out = [_to_passage(c, source, copy, src, cp) for c in kept]
     out.sort(key=lambda x: (x.copy_start, x.source_start))
     return out
 
 
-def _summaries(src: _Text, cp: _Text, p: AlignParams) -> list[_Candidate]:
-    seeds = _word_seeds(src, cp, p)
-    if not seeds:
-        return []
-    out: list[_Candidate] = []
-    for g in _cluster(seeds, p.gap, p.summary_gap):
-        if len(g) < p.summary_matched:
+def _segments(score: list[float], xdrop: float, min_score: float) -> list[tuple[int, int]]:
+    """Maximal high-scoring runs of `score` (X-drop): each run ends at its best prefix sum and is given up once
+    the running sum falls `xdrop` below that best or to zero."""
+    out: list[tuple[int, int]] = []
+    n, k = len(score), 0
+    while k < n:
+        if score[k] <= 0:
+            k += 1
             continue
-        c = _candidate(g, src, cp)
-        clen, slen = c.c1 - c.c0 + 1, c.s1 - c.s0 + 1
-        if (
-            clen >= p.summary_words
-            and p.summary_min_ratio * clen <= slen <= p.summary_max_ratio * clen
-            and len(c.cmatched) >= p.summary_matched
-            and len(c.cmatched) / max(_count_content(cp, c.c0, c.c1), 1) >= p.summary_cover
-            and c.share_copy >= p.summary_share
-        ):
-            out.append(c)
+        start, cur, best, best_end = k, 0.0, 0.0, k
+        while k < n:
+            cur += score[k]
+            if cur > best:
+                best, best_end = cur, k
+            elif cur <= 0 or cur < best - xdrop:
+                break
+            k += 1
+        if best >= min_score:
+            out.append((start, best_end))
+        k = best_end + 1
     return out
 
 
-def _add_summaries(kept: list[_Candidate], summaries: list[_Candidate]) -> list[_Candidate]:
-    """Summaries fill what the first pass left unexplained.
+def _summaries(src: _Text, cp: _Text, p: AlignParams) -> list[_Candidate]:
+    """Stretches of the copy whose content words nearly all occur in the source, spread over far more source.
 
-    A summary that overlaps first-pass passages replaces them only when they sit inside its copy side and explain
-    less than half of its copy side (fragments of the summary itself); otherwise the first pass wins.
+    A summary keeps the vocabulary of its source but not its word order or length: on the copy side it is a run
+    in which most content words are found in the source (outside reuse, unrelated text of the same topic finds
+    about a third); on the source side its rarer words are scattered over a stretch several times longer.
+    """
+    occ: dict[str, list[int]] = {}
+    for i, st in zip(src.cpos, src.cstem, strict=True):
+        occ.setdefault(st, []).append(i)
+    hit = [st in occ for st in cp.cstem]
+    if not hit:
+        return []
+    # the longer the source, the more of any copy's words it holds by chance: ask for a lift over that rate
+    theta = max(p.summary_cover, sum(hit) / len(hit) + p.summary_lift)
+    if theta >= 0.95:  # the copy shares nearly all its words with the source anyway: nothing stands out
+        return []
+    segs = _segments([(1.0 - theta) if h else -theta for h in hit], p.summary_xdrop, p.summary_xdrop)
+    out: list[_Candidate] = []
+    for a, b in segs:
+        c0, c1 = cp.cpos[a], cp.cpos[b]
+        clen = c1 - c0 + 1
+        stems = {cp.cstem[k] for k in range(a, b + 1) if hit[k]}
+        if clen < p.summary_words or len(stems) < p.summary_matched:
+            continue
+        # rare words place a summary in its source; common ones occur everywhere
+        pts = sorted(i for st in stems if len(occ[st]) <= p.summary_rare for i in occ[st])
+        if len(pts) < p.summary_matched // 2:
+            continue
+        m = max(2, int(0.8 * len(pts)))
+        core = min(pts[j + m - 1] - pts[j] for j in range(len(pts) - m + 1))
+        span = pts[-1] - pts[0] + 1
+        if core < p.summary_spread * clen or not p.summary_min_ratio * clen <= span <= p.summary_max_ratio * clen:
+            continue
+        s0, s1 = pts[0], pts[-1]
+        cm = {cp.cpos[k] for k in range(a, b + 1) if hit[k]}
+        c = _Candidate(c0, c1, s0, s1, len(cm), 0.0, 0.0, 0, cm, set(pts))
+        out.append(_rescore(c, src, cp))
+    return out
+
+
+def _add_summaries(kept: list[_Candidate], summaries: list[_Candidate], keep: float) -> list[_Candidate]:
+    """Summaries fill what the first pass left unexplained, and absorb its fragments.
+
+    The first pass finds the sentences of a summary that kept a phrase of the source, each a short passage of
+    its own. A summary replaces the first-pass passages it overlaps, taking in their extent, unless one of them
+    alone explains `keep` of its copy side: then the copy is a reuse the first pass already found.
     """
     for s in sorted(summaries, key=lambda c: -c.strength):
+        size = s.c1 - s.c0 + 1
         hit = [k for k in kept if min(s.c1, k.c1) >= max(s.c0, k.c0)]
-        inside = all(s.c0 <= k.c0 and k.c1 <= s.c1 for k in hit)
-        if inside and sum(k.c1 - k.c0 + 1 for k in hit) < 0.5 * (s.c1 - s.c0 + 1):
+        if all(min(s.c1, k.c1) - max(s.c0, k.c0) + 1 < keep * size for k in hit):
+            s = replace(
+                s,
+                c0=min([s.c0] + [k.c0 for k in hit]),
+                c1=max([s.c1] + [k.c1 for k in hit]),
+                s0=min([s.s0] + [k.s0 for k in hit]),
+                s1=max([s.s1] + [k.s1 for k in hit]),
+            )
             kept = [k for k in kept if k not in hit] + [s]
     return kept
 
