@@ -178,8 +178,35 @@ def score_cuts(truth: dict, edits: list[dict]) -> dict:
         found[s["kind"]] += hit
     n = Counter(s["kind"] for s in planted)
     hits = sum(found.values())
+    # Named findings: a cut_* systematic entry is right when its cut text overlaps a planted cut of that pair and
+    # its kind says the same thing (a denial cut reported as a cut counter-claim counts as a denial).
+    same = {"cut_denial": {"cut_denial", "cut_counterclaim"}, "cut_attribution": {"cut_attribution"}}
+    planted_by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for s in planted:
+        planted_by_pair[_key(s["source"], s["copy"])].append(s)
+    direct = {_key(p["source"], p["copy"]) for p in truth["pairs"] if p.get("direct")}
+    predicted = correct = 0
+    named: Counter = Counter()
+    for k, rs in rows.items():
+        if k not in direct:
+            continue
+        for row in rs:
+            for x in row.get("systematic", []):
+                if not str(x.get("kind", "")).startswith("cut_"):
+                    continue
+                predicted += 1
+                got = norm_phrase(x.get("source_text"))
+                match = [s for s in planted_by_pair.get(k, [])
+                         if got and (got in norm_phrase(s["source_text"]) or norm_phrase(s["source_text"]) in got)]
+                correct += bool(match)
+                for s in match:
+                    if x["kind"] in same.get(s["kind"], ()):
+                        named[s["kind"]] += 1
     return {"planted": len(planted), "recalled": hits, "recall": _ratio(hits, len(planted)),
-            "by_kind": {k: {"planted": n[k], "recalled": found[k], "recall": _ratio(found[k], n[k])} for k in n}}
+            "named_recall": _ratio(min(sum(named.values()), len(planted)), len(planted)),
+            "named_predicted": predicted, "named_precision": _ratio(correct, predicted),
+            "by_kind": {k: {"planted": n[k], "recalled": found[k], "recall": _ratio(found[k], n[k]),
+                            "named_recall": _ratio(min(named[k], n[k]), n[k])} for k in n}}
 
 
 def score_families(truth: dict, families: list[dict]) -> dict:
