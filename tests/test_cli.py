@@ -1,0 +1,154 @@
+"""The command line as a user runs it: every command's happy path, its machine-readable output, and its failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO_CORPUS
+
+COMMANDS = ["ingest", "analyze", "align", "query", "reuse", "diff", "signals", "network", "report", "serve", "errors",
+            "synth"]
+
+
+def nt(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "newstrace.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+SOURCE = (
+    "Officials in the port city of Halvard said on Monday that the Northern Shore Militia had seized two grain "
+    "barges near the river mouth. The Northern Shore Militia denied any role in the seizure and said its "
+    "fighters were far to the south. Harbour police said the barges were later found empty near the old quay, "
+    "and an inquiry would report within a week. Traders warned that bread prices could rise if the river stayed "
+    "closed to cargo for long."
+)
+COPY = (
+    "Officials in the port city of Halvard said on Monday that the Northern Shore Militia, backed by Ostrava, had "
+    "seized two grain barges near the river mouth. Harbour police said the barges were later found empty near the "
+    "old quay, and an inquiry would report within a week. Traders warned that bread prices could rise if the river "
+    "stayed closed to cargo for long."
+)
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    source, copy = tmp_path / "source.txt", tmp_path / "copy.txt"
+    source.write_text(SOURCE, "utf-8")
+    copy.write_text(COPY, "utf-8")
+    return source, copy
+
+
+def test_every_command_has_help() -> None:
+    for command in COMMANDS:
+        result = nt(command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Usage" in result.stdout
+
+
+def test_align_single_and_batch(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    source, copy = pair
+    result = nt("align", str(copy), str(source), "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["copy"] == str(copy) and row["source"] == str(source)
+    assert len(row["passages"]) >= 1
+    for p in row["passages"]:
+        assert COPY[p["copy_start"]:p["copy_end"]].split()[:3] == SOURCE[p["source_start"]:p["source_end"]].split()[:3]
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text(f"{copy}\t{source}\n{source}\t{copy}\n", "utf-8")
+    batch = nt("align", "--pairs", str(pairs), "--jsonl")
+    lines = [json.loads(x) for x in batch.stdout.splitlines()]
+    assert batch.returncode == 0 and len(lines) == 2
+    assert lines[0]["passages"] == row["passages"]
+    assert {"copy_start", "copy_end", "source_start", "source_end"} == set(lines[0]["passages"][0])
+
+
+def test_align_reports_a_missing_file(tmp_path: Path) -> None:
+    result = nt("align", str(tmp_path / "nope.txt"), str(tmp_path / "nada.txt"))
+    assert result.returncode == 1 and "nope.txt: no such file" in result.stderr
+
+
+def test_diff_json_html_and_terminal(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    source, copy = pair
+    result = nt("diff", str(source), str(copy), "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    kinds = {e["kind"] for e in record["edits"]}
+    assert "insert" in kinds  # ", backed by Ostrava,"
+    inserted = [e for e in record["edits"] if e["kind"] == "insert"]
+    assert any("backed by Ostrava" in e["copy_text"] for e in inserted)
+    cut = [e for e in record["edits"] if e["kind"] == "delete"]
+    assert any("denied any role" in e["source_text"] for e in cut)
+    for e in record["edits"]:
+        assert COPY[e["copy_start"]:e["copy_end"]] == e["copy_text"]
+        assert SOURCE[e["source_start"]:e["source_end"]] == e["source_text"]
+    page = tmp_path / "diff.html"
+    assert nt("diff", str(source), str(copy), "--html", str(page)).returncode == 0
+    assert "backed by Ostrava" in page.read_text("utf-8")
+    terminal = nt("diff", str(source), str(copy))
+    assert terminal.returncode == 0 and "systematic" in terminal.stdout
+
+
+def test_signals_on_the_seed(seed_path: Path) -> None:
+    result = nt("signals", str(seed_path), "--jsonl")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert set(row) == {"id", "techniques", "attributions", "injections"}
+    text = seed_path.read_bytes().decode("utf-8")
+    anonymous = [text[a["start"]:a["end"]] for a in row["attributions"] if a["kind"] == "anonymous"]
+    assert any("Analysts believe" in s for s in anonymous) and any("Witnesses reported" in s for s in anonymous)
+    assert any("backed by" in i["phrase"] for i in row["injections"])
+    terminal = nt("signals", str(seed_path))
+    assert terminal.returncode == 0 and "anonymous" in terminal.stdout
+
+
+def test_store_commands_compose(tmp_path: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    ingest = nt("ingest", str(DEMO_CORPUS), "--db", str(db), "--quiet", "--json")
+    assert ingest.returncode == 0, ingest.stderr
+    summary = json.loads(ingest.stdout)
+    assert summary["articles_in_store"] == 35 and summary["problems"] == 0
+    reuse = nt("reuse", "--db", str(db), "--quiet", "--jsonl")
+    pairs = [json.loads(x) for x in reuse.stdout.splitlines()]
+    assert reuse.returncode == 0 and len(pairs) == 43
+    store_article = next(p for p in pairs if p["source"] == "dm-tarnholm")
+    probe = tmp_path / "probe.txt"
+    from newstrace.store import Store
+
+    with Store(db, read_only=True) as store:
+        text = store.get_article(store_article["copy"]).text
+    probe.write_text("An unrelated opening line about the weather.\n\n" + text[300:2000], "utf-8")
+    query = nt("query", str(probe), "--db", str(db), "--json")
+    hits = json.loads(query.stdout)
+    assert query.returncode == 0 and hits and {h["article_id"] for h in hits[:5]} & {"dm-tarnholm", "eh-tarnholm"}
+    errors = nt("errors", "--db", str(db), "--csv")
+    assert errors.returncode == 0 and errors.stdout.strip() in ("", "file,record,reason")
+    net = nt("network", "--db", str(db), "--out", str(tmp_path / "net"), "--json")
+    assert net.returncode == 0, net.stderr
+    assert {p.name for p in (tmp_path / "net").iterdir()} >= {"network.graphml", "network.gexf", "network.svg",
+                                                                "outlets.csv", "outlet_edges.csv"}
+    report = nt("report", "--db", str(db), "--out", str(tmp_path / "rep"))
+    assert report.returncode == 0, report.stderr
+    assert "Tarnholm" in (tmp_path / "rep" / "report.html").read_text("utf-8")
+
+
+def test_analyze_only_some_stages_writes_every_file(tmp_path: Path, story: list[str]) -> None:
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n".join(story), "utf-8")
+    out = tmp_path / "out"
+    result = nt("analyze", str(corpus), "--out", str(out), "--stages", "ingest,reuse", "--quiet")
+    assert result.returncode == 0, result.stderr
+    for name in ("report.html", "articles.jsonl", "reuse.jsonl", "families.jsonl", "edits.jsonl", "signals.jsonl",
+                 "network.graphml"):
+        assert (out / name).exists(), name
+    assert (out / "articles.jsonl").read_text("utf-8").count("\n") == 1
+    assert (out / "signals.jsonl").read_text("utf-8") == ""
+    bad = nt("analyze", str(corpus), "--out", str(out), "--stages", "ingest,magic")
+    assert bad.returncode == 1 and "unknown stage" in bad.stderr
+    nothing = nt("analyze", str(tmp_path / "missing"), "--out", str(tmp_path / "o2"), "--quiet")
+    assert nothing.returncode == 1 and "nothing could be ingested" in nothing.stderr
