@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from conftest import PAN13, PTC_ARTICLES, REPO, need
 
 BASELINE = json.loads((REPO / "benchmarks" / "baseline.json").read_text("utf-8"))
