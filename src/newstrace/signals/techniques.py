@@ -1,0 +1,335 @@
+"""Propaganda technique spans: numpy inference over the shipped linear model, plus a small rule layer.
+
+The model (trained by `newstrace.signals.train` on the PTC corpus) has three linear layers over hashed features:
+
+- a clause layer: P(clause holds some propaganda), from the clause's own words and its sentence's. Consecutive
+  clauses of one sentence that clear a tuned threshold become one span. The SI metric rewards this: most gold
+  spans lie inside one clause or sentence, so covering it recovers them whole. A second logistic stage re-scores
+  each clause from its own logit, the article's mean logit and its neighbours' (propaganda clusters by article).
+- a sentence layer: P(sentence holds technique k), which names the techniques of each clause span (the likeliest,
+  plus any above a tuned threshold).
+- a token layer for lexical techniques (Loaded_Language, Name_Calling,Labeling, ...): runs of tokens whose
+  probability clears a per-technique threshold become short spans, which also catches lexical propaganda in
+  clauses that the clause layer skipped.
+
+Rules, general rather than tuned to any one article, then add:
+- a headline (first line) that is a question -> Doubt;
+- a phrase of >= 3 words (>= 2 content words), repeated >= 3 times and mostly set off by a comma before it
+  (an injected epithet such as ", backed by X,") -> Repetition on each occurrence.
+
+The model file is an .npz of plain arrays (never a pickle); `load_model()` reads the shipped one once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from newstrace.model import TechniqueSpan
+from newstrace.signals import features as F
+from newstrace.signals.features import Doc, analyse
+
+MODEL_FILE = "techniques.npz"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LinearLayer:
+    """A multi-output logistic layer over hashed features, stored densely in memory."""
+
+    weights: np.ndarray  # (n_features, n_out) float32
+    bias: np.ndarray  # (n_out,) float32
+    labels: list[str]
+
+    def probs(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray) -> np.ndarray:
+        n_rows = len(indptr) - 1
+        if n_rows == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        contrib = self.weights[indices] * data[:, None]
+        # every row has the bias feature, so no row is empty and reduceat is safe
+        z = np.add.reduceat(contrib, indptr[:-1], axis=0) + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass
+class TechniqueModel:
+    """The trained layers plus the thresholds tuned for them (see the module docstring)."""
+
+    sent: LinearLayer  # labels: "ANY" then techniques; names the techniques of a clause span
+    clause: LinearLayer  # labels: ["ANY"]; decides which clauses become spans
+    tok: LinearLayer  # labels: lexical techniques
+    sent_threshold: float  # P(clause holds propaganda) needed to emit a clause span
+    tech_threshold: float  # P(technique | sentence) needed to add labels beyond the likeliest one
+    tok_thresholds: dict[str, float]
+    rules: bool = True
+    meta: dict = field(default_factory=dict)
+    # second stage over clause logits in context (see `context_features`); zeros with a 1 on the first weight
+    # leave the first-stage probability unchanged
+    ctx_w: np.ndarray = field(default_factory=lambda: np.array([1.0, 0, 0, 0, 0], dtype=np.float32))
+    ctx_b: float = 0.0
+
+
+# --- persistence -------------------------------------------------------------------------------------------
+
+
+def _sparse_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.flatnonzero(np.any(w != 0, axis=1)).astype(np.int32)
+    return idx, w[idx].astype(np.float32)
+
+
+def save_model(model: TechniqueModel, path: str | Path) -> None:
+    """Write the model as an .npz whose bytes depend only on the model (fixed zip timestamps)."""
+    meta = {
+        "format": FORMAT_VERSION,
+        "sent_labels": model.sent.labels,
+        "tok_labels": model.tok.labels,
+        "n_sent_features": int(model.sent.weights.shape[0]),
+        "n_tok_features": int(model.tok.weights.shape[0]),
+        "n_clause_features": int(model.clause.weights.shape[0]),
+        "sent_threshold": model.sent_threshold,
+        "tech_threshold": model.tech_threshold,
+        "tok_thresholds": model.tok_thresholds,
+        "rules": model.rules,
+        "ctx_w": [float(x) for x in model.ctx_w],
+        "ctx_b": float(model.ctx_b),
+        **{k: v for k, v in model.meta.items() if k not in {"format"}},
+    }
+    s_idx, s_w = _sparse_rows(model.sent.weights)
+    t_idx, t_w = _sparse_rows(model.tok.weights)
+    c_idx, c_w = _sparse_rows(model.clause.weights)
+    arrays = {
+        "clause_idx": c_idx, "clause_w": c_w, "clause_b": model.clause.bias.astype(np.float32),
+        "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8),
+        "sent_idx": s_idx, "sent_w": s_w, "sent_b": model.sent.bias.astype(np.float32),
+        "tok_idx": t_idx, "tok_w": t_w, "tok_b": model.tok.bias.astype(np.float32),
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
+
+
+def _read_model(fh) -> TechniqueModel:
+    with np.load(fh, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unsupported technique model format {meta.get('format')!r}")
+        sw = np.zeros((meta["n_sent_features"], len(meta["sent_labels"])), dtype=np.float32)
+        sw[z["sent_idx"]] = z["sent_w"]
+        tw = np.zeros((meta["n_tok_features"], len(meta["tok_labels"])), dtype=np.float32)
+        tw[z["tok_idx"]] = z["tok_w"]
+        cw = np.zeros((meta["n_clause_features"], 1), dtype=np.float32)
+        cw[z["clause_idx"]] = z["clause_w"]
+        clause = LinearLayer(cw, np.array(z["clause_b"]), ["ANY"])
+        sent = LinearLayer(sw, np.array(z["sent_b"]), list(meta["sent_labels"]))
+        tok = LinearLayer(tw, np.array(z["tok_b"]), list(meta["tok_labels"]))
+    return TechniqueModel(sent, clause, tok, float(meta["sent_threshold"]), float(meta["tech_threshold"]),
+                          {k: float(v) for k, v in meta["tok_thresholds"].items()}, bool(meta["rules"]),
+                          {k: v for k, v in meta.items() if k in {"trained_on", "seed", "params"}},
+                          np.array(meta["ctx_w"], dtype=np.float32), float(meta["ctx_b"]))
+
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str) -> TechniqueModel:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"technique model {path} is missing; `make train` rebuilds the shipped one")
+    with open(path, "rb") as fh:
+        return _read_model(io.BytesIO(fh.read()))
+
+
+def load_model(path: str | Path | None = None) -> TechniqueModel:
+    """Load a technique model; with no path, the one shipped in `newstrace/data` (read once, then cached)."""
+    return _load_cached(str(SHIPPED_MODEL if path is None else Path(path).resolve()))
+
+
+# --- inference ---------------------------------------------------------------------------------------------
+
+
+def sentence_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
+    rows = (F.sentence_features(doc, i) for i in range(len(doc.sents)))
+    return model.sent.probs(*F.hash_rows(rows, model.sent.weights.shape[0]))
+
+
+def token_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
+    rows = (F.token_features(doc, k) for k in range(len(doc.toks)))
+    return model.tok.probs(*F.hash_rows(rows, model.tok.weights.shape[0]))
+
+
+def clause_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
+    rows = (F.clause_features(doc, i) for i in range(len(doc.clauses)))
+    return model.clause.probs(*F.hash_rows(rows, model.clause.weights.shape[0]))[:, 0]
+
+
+def context_features(doc: Doc, p_clause: np.ndarray) -> np.ndarray:
+    """Per clause: [own logit, document mean logit, best other logit in the sentence, previous, next].
+
+    Propaganda clusters: some articles are dense with it, and a clause next to a hot one is likelier hot. A
+    second logistic stage over these five numbers lets the article and the neighbours move each decision."""
+    n = len(doc.clauses)
+    z = np.log(np.clip(p_clause, 1e-6, 1 - 1e-6) / np.clip(1 - p_clause, 1e-6, 1.0))
+    out = np.zeros((n, 5), dtype=np.float64)
+    if n == 0:
+        return out
+    out[:, 0] = z
+    out[:, 1] = z.mean()
+    by_sent: dict[int, list[int]] = {}
+    for i, c in enumerate(doc.clauses):
+        by_sent.setdefault(c.sent, []).append(i)
+    for i, c in enumerate(doc.clauses):
+        others = [z[j] for j in by_sent[c.sent] if j != i]
+        out[i, 2] = max(others) if others else z[i]
+    out[1:, 3] = z[:-1]
+    out[0, 3] = out[:, 1][0]
+    out[:-1, 4] = z[1:]
+    out[-1, 4] = out[:, 1][0]
+    return out
+
+
+def context_probs(model: TechniqueModel, doc: Doc, p_clause: np.ndarray) -> np.ndarray:
+    zz = context_features(doc, p_clause) @ model.ctx_w.astype(np.float64) + model.ctx_b
+    return 1.0 / (1.0 + np.exp(-zz))
+
+
+def clause_groups(doc: Doc, p_clause: np.ndarray, threshold: float) -> list[tuple[int, int, int, float]]:
+    """(start, end, sentence, max p) for runs of consecutive hot clauses within one sentence."""
+    out: list[tuple[int, int, int, float]] = []
+    prev = -2
+    for i, c in enumerate(doc.clauses):
+        p = float(p_clause[i])
+        if p < threshold:
+            continue
+        if out and prev == i - 1 and out[-1][2] == c.sent:
+            s0, _, si, pm = out[-1]
+            out[-1] = (s0, c.end, si, max(pm, p))
+        else:
+            out.append((c.start, c.end, c.sent, p))
+        prev = i
+    return out
+
+
+def token_runs(doc: Doc, p: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """(start, end, max p) for runs of consecutive tokens whose probability clears `threshold`."""
+    out: list[tuple[int, int, float]] = []
+    hot = np.flatnonzero(p >= threshold)
+    k = 0
+    while k < len(hot):
+        m = k
+        while m + 1 < len(hot) and hot[m + 1] == hot[m] + 1:
+            m += 1
+        a, b = int(hot[k]), int(hot[m])
+        out.append((doc.toks.starts[a], doc.toks.ends[b], float(p[a : b + 1].max())))
+        k = m + 1
+    return out
+
+
+def model_spans(model: TechniqueModel, doc: Doc, p_sent: np.ndarray, p_clause: np.ndarray,
+                p_tok: np.ndarray) -> list[TechniqueSpan]:
+    """Spans from the linear layers, given their probabilities (split out so training can tune on it)."""
+    out: list[TechniqueSpan] = []
+    techs = model.sent.labels[1:]
+    for start, end, si, p_any in clause_groups(doc, p_clause, model.sent_threshold):
+        pk = p_sent[si, 1:]
+        chosen = {int(np.argmax(pk))} | {int(k) for k in np.flatnonzero(pk >= model.tech_threshold)}
+        for k in sorted(chosen):
+            out.append(TechniqueSpan(techs[k], start, end, round(p_any, 4)))
+    for j, lab in enumerate(model.tok.labels):
+        for start, end, p in token_runs(doc, p_tok[:, j], model.tok_thresholds.get(lab, 1.01)):
+            out.append(TechniqueSpan(lab, start, end, round(p, 4)))
+    return out
+
+
+def rule_spans(doc: Doc) -> list[TechniqueSpan]:
+    """General rules: question headline -> Doubt; a comma-set phrase repeated >= 3 times -> Repetition."""
+    out: list[TechniqueSpan] = []
+    text = doc.text
+    if doc.sents:
+        first = doc.sents[0]
+        line_end = text.find("\n", first.start)
+        line = text[first.start : line_end if line_end >= 0 else len(text)].rstrip()
+        if _is_question_headline(line, doc.toks.words[first.first_tok : first.first_tok + 1]):
+            out.append(TechniqueSpan("Doubt", first.start, first.start + len(line), 0.6))
+    out.extend(_repeated_phrases(doc))
+    return out
+
+
+_QUESTION_OPENERS = frozenset(
+    "is are was were do does did can could will would should has have had why".split()
+)
+
+
+def _is_question_headline(line: str, first_word: list[str]) -> bool:
+    """A headline-sized first line that asks: ends in '?', or opens with an auxiliary or "why" (titles often drop
+    the '?'; "How ..."/"What ..." titles are usually not questions, so they need the '?'). Long lines are body
+    text, not headlines."""
+    if not line or len(line) > 160 or line.endswith("."):
+        return False
+    stripped = line.rstrip("\"'”’) ")
+    return stripped.endswith("?") or (bool(first_word) and first_word[0] in _QUESTION_OPENERS)
+
+
+def _repeated_phrases(doc: Doc, min_words: int = 3, max_words: int = 8, min_count: int = 3) -> list[TechniqueSpan]:
+    """Repeated parentheticals: maximal word n-grams occurring >= min_count times, most of them set off by a
+    comma just before (", backed by X," attached to every mention). Plain repeated n-grams are mostly names and
+    set phrases (on PTC they scored 3% precision), while a recurring comma-delimited epithet is the injected-
+    phrase pattern that newstrace exists to catch."""
+    words = doc.toks.words
+    text = doc.text
+    n = len(words)
+    starts, ends = doc.toks.starts, doc.toks.ends
+    # a phrase never runs across punctuation: only whitespace may separate its words
+    plain_gap = [not text[ends[i] : starts[i + 1]].strip() for i in range(n - 1)]
+    out: list[TechniqueSpan] = []
+    covered = [False] * n
+    for size in range(max_words, min_words - 1, -1):
+        pos: dict[tuple[str, ...], list[int]] = {}
+        for i in range(n - size + 1):
+            if all(plain_gap[i : i + size - 1]):
+                pos.setdefault(tuple(words[i : i + size]), []).append(i)
+        for gram, idxs in pos.items():
+            if len(idxs) < min_count or sum(w not in _FUNCTION for w in gram) < 2:
+                continue
+            after_comma = sum(1 for i in idxs if text[max(0, starts[i] - 4) : starts[i]].rstrip().endswith(","))
+            if 2 * after_comma < len(idxs):
+                continue
+            score = min(0.95, 0.5 + 0.05 * len(idxs))
+            for i in idxs:
+                if not any(covered[i : i + size]):  # occurrences inside a longer repeated phrase are done
+                    out.append(TechniqueSpan("Repetition", starts[i], ends[i + size - 1], score))
+                    covered[i : i + size] = [True] * size
+    return out
+
+
+_FUNCTION = frozenset(
+    "a an the of in on at to for from by with and or but is are was were be been it its this that these those "
+    "he she they we you i his her their our your as not no so if than then there here which who whom what when "
+    "where how said says has have had do does did will would can could should may might must".split()
+)
+
+
+def detect_techniques(text: str, model: TechniqueModel | None = None) -> list[TechniqueSpan]:
+    """Propaganda technique spans in `text` (raw offsets), sorted by start; each score is in 0..1."""
+    model = model if model is not None else load_model()
+    doc = analyse(text)
+    p_clause = context_probs(model, doc, clause_probs(model, doc))
+    spans = model_spans(model, doc, sentence_probs(model, doc), p_clause, token_probs(model, doc))
+    if model.rules:
+        spans.extend(rule_spans(doc))
+    # identical (technique, start, end) from two layers: keep the higher score
+    best: dict[tuple[str, int, int], TechniqueSpan] = {}
+    for sp in spans:
+        key = (sp.technique, sp.start, sp.end)
+        if key not in best or sp.score > best[key].score:
+            best[key] = sp
+    return sorted(best.values(), key=lambda s: (s.start, s.end, s.technique))

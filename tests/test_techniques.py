@@ -1,0 +1,105 @@
+"""Propaganda technique spans: segmentation, rules, the shipped model on real text, and reproducible training."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import PTC_ARTICLES, need
+from newstrace.model import TechniqueSpan
+from newstrace.signals.features import TECHNIQUES, analyse, split_sentences
+from newstrace.signals.techniques import (
+    SHIPPED_MODEL,
+    detect_techniques,
+    load_model,
+    rule_spans,
+    save_model,
+)
+
+PTC = PTC_ARTICLES.parent
+
+
+def _shipped():
+    if not SHIPPED_MODEL.is_file():
+        pytest.skip("shipped technique model not built (make train)")
+    return load_model()
+
+
+def test_split_sentences_trims_and_keeps_raw_offsets():
+    text = "Title here\n\nMr. Smith said “no.” Then he left!  Really?\n"
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == ["Title here", "Mr. Smith said “no.”", "Then he left!", "Really?"]
+
+
+def test_clauses_cover_sentence_pieces():
+    text = "However, the plan failed, and the ministers, all of them, resigned in disgrace."
+    doc = analyse(text)
+    pieces = [text[c.start : c.end] for c in doc.clauses]
+    # "However" (1 word) is glued to the next piece; "all of them" keeps 3 words and stays alone
+    assert pieces == ["However, the plan failed", "and the ministers", "all of them", "resigned in disgrace"]
+    assert all(c.sent == 0 for c in doc.clauses)
+
+
+def test_rules_question_headline_and_repeated_parenthetical():
+    body = " ".join(f"Fighters{i} , backed by Gulf money, moved north." for i in range(3))
+    text = f"Is the Ministry Hiding the Truth\n\n{body}\nThe backed by Gulf money claim again.\n"
+    spans = rule_spans(analyse(text))
+    doubt = [s for s in spans if s.technique == "Doubt"]
+    assert [text[s.start : s.end] for s in doubt] == ["Is the Ministry Hiding the Truth"]
+    rep = [text[s.start : s.end] for s in spans if s.technique == "Repetition"]
+    # 4 occurrences; 3 of 4 follow a comma, so the phrase counts as an injected parenthetical
+    assert rep == ["backed by Gulf money"] * 4
+
+
+def test_rules_ignore_plain_headlines_and_repeated_names():
+    text = "How the Port Was Rebuilt\n\n" + "The Port Velmar harbour authority met. " * 4
+    assert rule_spans(analyse(text)) == []
+
+
+def test_shipped_model_on_ptc_articles():
+    model = _shipped()
+    files = sorted(need(PTC_ARTICLES).glob("article*.txt"))[:15]
+    n = 0
+    for path in files:
+        text = path.read_bytes().decode("utf-8")
+        spans = detect_techniques(text, model)
+        for sp in spans:
+            assert isinstance(sp, TechniqueSpan)
+            assert sp.technique in TECHNIQUES
+            assert 0 <= sp.start < sp.end <= len(text)
+            assert 0.0 <= sp.score <= 1.0
+            assert text[sp.start] not in " \n" and text[sp.end - 1] not in " \n"
+        n += len(spans)
+    assert n > 15  # propaganda articles: the model finds something in most of them
+    assert load_model() is model  # cached
+
+
+def test_seed_article(seed_text):
+    spans = detect_techniques(seed_text, _shipped())
+    headline = seed_text.strip().split("\n")[0]
+    h0 = seed_text.index(headline)
+    assert any(s.technique == "Doubt" and s.start == h0 and s.end == h0 + len(headline) for s in spans)
+    assert any(s.technique == "Loaded_Language" for s in spans)
+    rep = [s for s in spans if s.technique == "Repetition"]
+    occurrences = [m.start() for m in re.finditer("backed by Saudi Arabia", seed_text)]
+    assert len(occurrences) >= 3
+    for o in occurrences:
+        assert any(s.start <= o and o + len("backed by Saudi Arabia") <= s.end for s in rep)
+
+
+def test_small_training_run_is_deterministic(tmp_path):
+    pytest.importorskip("sklearn")
+    from newstrace.signals import train as T
+
+    articles = T.load_ptc(need(PTC))[:8]
+    paths = []
+    for k in range(2):
+        model = T.fit(articles, T.Params(seed=7))
+        paths.append(tmp_path / f"m{k}.npz")
+        save_model(model, paths[-1])
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    reloaded = load_model(paths[0])
+    text = articles[0].text
+    assert detect_techniques(text, reloaded) == detect_techniques(text, model)
+    assert 0.0 < reloaded.sent_threshold < 1.0
