@@ -145,3 +145,11 @@ def test_publication_times_match_truth(demo_run: Path, truth: dict, ids: dict) -
             assert got is None, t["url"]
         else:
             assert got is not None and parse_published(got) == parse_published(want), (t["url"], got, want)
+
+
+def test_outlet_fingerprints_reach_the_output_and_the_report(demo_run: Path) -> None:
+    fingerprints = {f["outlet"]: f for f in _lines(demo_run / "fingerprints.jsonl")}
+    pv = fingerprints["pressvoice24.example"]["described"]
+    assert any("boilerplate" in d and "Follow PressVoice24" in d and "5 of its 5 copies" in d for d in pv)
+    report = (demo_run / "report.html").read_text("utf-8")
+    assert "Follow PressVoice24 on Telegram" in report and "of its 5 copies" in report

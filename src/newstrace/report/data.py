@@ -200,6 +200,13 @@ def outlets(db: Any, *, limit: int = 10, offset: int = 0) -> list[dict]:
         ).fetchall():
             copied_by_others[src_out] = copied_by_others.get(src_out, 0) + n
             copies_made[cp_out] = copies_made.get(cp_out, 0) + n
+    habits: dict[str, list[str]] = {}
+    if names and has_table(db, "fingerprints"):
+        # the edits stage's outlet fingerprints: what an outlet does to the texts it copies, across its copies
+        for outlet, fp in con.execute(
+            "SELECT outlet, fingerprint FROM fingerprints WHERE outlet IN (SELECT unnest(?))", [names]
+        ).fetchall():
+            habits[outlet] = list(_json(fp, {}).get("described", []))[:5]
     return [
         {
             "outlet": r[0],
@@ -208,6 +215,7 @@ def outlets(db: Any, *, limit: int = 10, offset: int = 0) -> list[dict]:
             "last": iso(r[3]),
             "copied_by_others": copied_by_others.get(r[0], 0),
             "copies_made": copies_made.get(r[0], 0),
+            "habits": habits.get(r[0], []),
         }
         for r in rows
     ]
