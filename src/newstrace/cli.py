@@ -124,15 +124,19 @@ def analyze(
     ] = "ingest,reuse,edits,signals,network,report",
     db: Annotated[Path | None, typer.Option("--db", help="Store to use (default: OUT/newstrace.duckdb).")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Processes for alignment.")] = 2,
+    engine: Annotated[str, typer.Option("--engine", help="local, or spark (the spark extra, local[2] session).")]
+    = "local",
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
     quiet: QuietOption = False,
 ) -> None:
     """The main job: ingest, find reuse, edits, signals and the network, and write every contract file."""
-    from newstrace.pipeline import Run, parse_stages
+    from newstrace.pipeline import Run, analyze_on_spark, parse_stages
     from newstrace.pipeline import analyze as run_analyze
     from newstrace.store import Store
 
     chosen = parse_stages(stages)
+    if engine not in ("local", "spark"):
+        raise NewstraceError(f"unknown engine '{engine}': choose local or spark")
     out.mkdir(parents=True, exist_ok=True)
     with Store(db or out / "newstrace.duckdb") as store, progress_bar(quiet) as progress:
         run = Run(
@@ -140,7 +144,7 @@ def analyze(
             on_problem=report_problem, progress=progress,
             status=None if quiet else (lambda m: err.print(f"[dim]{m}[/]", markup=True)),
         )
-        run_analyze(run, chosen)
+        (analyze_on_spark if engine == "spark" else run_analyze)(run, chosen)
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
     counts = f"{len(run.articles or [])} articles, {len(run.pairs)} reuse pairs, {len(run.families)} families"
     err.print(f"{counts} ({timings}); wrote {out}", highlight=False)

@@ -89,3 +89,25 @@ def write_parquet(path: Path, rows: list[dict]) -> None:
     flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in r.items()}
             for r in rows]
     pq.write_table(pa.Table.from_pylist(flat), path)
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """The objects of a JSONL file (blank lines skipped); nothing when the file is absent."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_reuse(out_dir: Path) -> tuple[list[ReusePair], list[Family]]:
+    """Pairs and families back from an `analyze --out` folder (e.g. one written by the Spark engine)."""
+    from newstrace.model import Passage
+
+    pairs = [
+        ReusePair(r["source"], r["copy"], r["score"], r["direction"], [Passage(**q) for q in r["passages"]])
+        for r in read_jsonl(out_dir / "reuse.jsonl")
+    ]
+    families = [Family(f["family"], f["origin"], f["members"]) for f in read_jsonl(out_dir / "families.jsonl")]
+    return pairs, families

@@ -73,7 +73,50 @@ def parse_stages(value: str | Sequence[str] | None) -> list[str]:
     return [n for n in STAGE_NAMES if n in names]
 
 
-def analyze(run: Run, stages: Sequence[str]) -> Run:
+def analyze_on_spark(run: Run, stages: Sequence[str]) -> Run:
+    """`analyze` with reuse, edits and signals on Spark (the `spark` extra), the rest local.
+
+    Ingest runs locally (it reads every input format into the store); Spark then reads `articles.jsonl` and writes
+    the reuse, edits and signals files with the same stage code. Those results come back into the run and the
+    store, so the network and the report are built from them exactly as in a local run.
+    """
+    import json
+
+    from newstrace.export import article_rows, read_jsonl, read_reuse, write_jsonl
+
+    try:
+        from newstrace.spark import local_session, run_spark
+    except ImportError as exc:
+        raise NewstraceError("the Spark engine needs the spark extra: pip install 'newstrace[spark]'") from exc
+    assert run.out_dir is not None
+    if "ingest" in stages:
+        analyze(run, ["ingest"], write=False)
+    run.out_dir.mkdir(parents=True, exist_ok=True)
+    write_jsonl(run.out_dir / "articles.jsonl", article_rows(run.load_articles()))
+    on_spark = [s for s in stages if s in ("reuse", "edits", "signals")]
+    started = time.perf_counter()
+    result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=local_session())
+    run.timings["spark"] = time.perf_counter() - started
+    if "reuse" in on_spark:
+        run.pairs, run.families = read_reuse(run.out_dir)
+        run.store.replace_reuse(run.pairs, run.families)
+    if "edits" in on_spark:
+        run.edits = list(read_jsonl(run.out_dir / "edits.jsonl"))
+        run.fingerprints = list(read_jsonl(run.out_dir / "fingerprints.jsonl"))
+        run.store.replace_rows("edits", [(e["source"], e["copy"], json.dumps(e["edits"]),
+                                          json.dumps(e["systematic"])) for e in run.edits])
+        run.store.replace_rows("fingerprints", [(f["outlet"], json.dumps(f)) for f in run.fingerprints])
+    if "signals" in on_spark:
+        sourcing = {r.pop("id"): r for r in read_jsonl(run.out_dir / "sourcing.jsonl")}
+        run.signals = [{**s, "sourcing": sourcing.get(s["id"], {})} for s in read_jsonl(run.out_dir / "signals.jsonl")]
+        run.store.replace_rows("signals", [
+            (s["id"], json.dumps(s["techniques"]), json.dumps(s["attributions"]), json.dumps(s["injections"]),
+             json.dumps(s["sourcing"])) for s in run.signals])
+    run.ran.extend(result.ran[1:] if result.ran[:1] == ["ingest"] else result.ran)
+    return analyze(run, [s for s in stages if s in ("network", "report")])
+
+
+def analyze(run: Run, stages: Sequence[str], *, write: bool = True) -> Run:
     """Run `stages` (already validated, in pipeline order) and write every contract file into `run.out_dir`."""
     from newstrace.stages import STAGES, write_outputs
 
@@ -83,6 +126,6 @@ def analyze(run: Run, stages: Sequence[str]) -> Run:
         STAGES[name](run)
         run.timings[name] = time.perf_counter() - started
         run.ran.append(name)
-    if run.out_dir is not None:
+    if write and run.out_dir is not None:
         write_outputs(run)
     return run

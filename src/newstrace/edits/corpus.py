@@ -11,7 +11,7 @@ from newstrace.edits.systematic import PairEdits, diff_pair
 from newstrace.model import Article, Passage, ReusePair
 
 
-def _line(source_id: str, copy_id: str, result: PairEdits) -> dict:
+def edit_line(source_id: str, copy_id: str, result: PairEdits) -> dict:
     return {
         "source": source_id,
         "copy": copy_id,
@@ -24,7 +24,7 @@ def pair_record(source_id: str, copy_id: str, source_text: str, copy_text: str,
                 passages: Sequence[Passage]) -> dict:
     """The `edits.jsonl` line of one pair, plus `explained`: each systematic edit's anchor and variants."""
     result = diff_pair(source_text, copy_text, list(passages))
-    line = _line(source_id, copy_id, result)
+    line = edit_line(source_id, copy_id, result)
     line["explained"] = [{"anchor": f.anchor, "variants": f.variants} for f in result.systematic]
     return line
 
@@ -38,7 +38,7 @@ def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *,
     for pair in pairs:
         source, copy = articles[pair.source], articles[pair.copy]
         result = diff_pair(source.text, copy.text, list(pair.passages))
-        lines.append(_line(pair.source, pair.copy, result))
+        lines.append(edit_line(pair.source, pair.copy, result))
         by_outlet.append((copy.outlet or "unknown", result, pair.copy))
         if task is not None:
             progress.advance(task)

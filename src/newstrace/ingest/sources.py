@@ -206,7 +206,7 @@ def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Record]:
             if not isinstance(obj, dict):
                 yield Problem(str(path), str(n), "line is not a JSON object")
                 continue
-            yield _article_from_fields(obj, path, str(n))
+            yield article_from_fields(obj, path, str(n))
 
 
 def _read_csv(path: Path, max_bytes: int) -> Iterator[Record]:
@@ -224,12 +224,12 @@ def _read_csv(path: Path, max_bytes: int) -> Iterator[Record]:
         return
     try:
         for n, row in enumerate(reader, 2):  # row 1 is the header, so n is the line a spreadsheet shows
-            yield _article_from_fields(row, path, str(n))
+            yield article_from_fields(row, path, str(n))
     except csv.Error as exc:
         yield Problem(str(path), str(reader.line_num), f"malformed CSV: {exc}")
 
 
-def _article_from_fields(obj: dict, path: Path, record: str) -> Record:
+def article_from_fields(obj: dict, path: Path, record: str) -> Record:
     text = obj.get("text")
     html = obj.get("html")
     url = obj.get("url") or None
