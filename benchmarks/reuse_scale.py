@@ -1,6 +1,14 @@
 """Scale benchmark of the reuse engine: synthetic corpora with planted copies, a MinHashLSH baseline, queries.
 
     python benchmarks/reuse_scale.py --sizes 10000 100000 --minhash 10000 100000 --query 100000
+    python benchmarks/reuse_scale.py --sizes --analyze 10000 100000 300000
+    python benchmarks/reuse_scale.py --sizes --shingle-bench 3000
+
+`--analyze N` is the issue's end-to-end target: `newstrace.synth.generate` writes an N-article corpus.jsonl
+(cached under `--corpus-dir`), then `newstrace analyze corpus.jsonl --out DIR --stages ingest,reuse` runs as a
+subprocess; reported are its wall and CPU seconds (its own and its workers'), its peak RSS (the largest process),
+the load average sampled during the run, the stage times the CLI prints, and the synthetic scorer's pair and
+family figures against truth.json.
 
 Each size runs in a fresh subprocess so that its peak RSS (its own and its workers') is its own. The corpus is
 generated here, seeded: Zipf-distributed pseudo-words in sentences and paragraphs (no long passage repeats by
@@ -238,7 +246,7 @@ def run_query(n: int, probes: int, path: str) -> dict:
     fam = {a.id: family[i] for i, a in enumerate(articles)}
     con = duckdb.connect(path)
     con.execute(
-        "CREATE TABLE articles (id VARCHAR, url VARCHAR, outlet VARCHAR, published TIMESTAMPTZ, "
+        "CREATE TABLE articles (id VARCHAR PRIMARY KEY, url VARCHAR, outlet VARCHAR, published TIMESTAMPTZ, "
         "title VARCHAR, text VARCHAR)"
     )
     tab = pa.table(
@@ -271,8 +279,11 @@ def run_query(n: int, probes: int, path: str) -> dict:
         # a copy of article k holds the same paragraphs, so any member of k's planted family is a right answer
         ok += bool(hits) and fam[hits[0].article_id] == family[k]
     lat_ms = np.array(lat) * 1000
+    import os
+
     return {
         "n": n,
+        "load": round(os.getloadavg()[1], 1),
         "index_s": round(index_s, 2),
         "probes": probes,
         "hit_at_1": round(ok / probes, 4),
@@ -282,9 +293,119 @@ def run_query(n: int, probes: int, path: str) -> dict:
     }
 
 
+def _reference_rows(texts: list[str], n: int = 5, window: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The shingler before the byte-level scan, kept as the speed baseline: regex words, per-word blake2b hashes
+    (cached), then the same n-gram combination and winnowing. Its hash values differ from the current ones."""
+    from hashlib import blake2b
+
+    from newstrace.reuse.shingles import ngram_hashes, winnow, words_of
+
+    cache: dict[str, int] = {}
+    docs, out = [], []
+    for d, text in enumerate(texts):
+        hs = []
+        for w in words_of(text):
+            h = cache.get(w)
+            if h is None:
+                h = cache[w] = int.from_bytes(blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
+            hs.append(h)
+        g = ngram_hashes(np.array(hs, dtype=np.uint64), n)
+        kept = np.unique(g[winnow(g, window)].view(np.int64))
+        docs.append(np.full(len(kept), d, dtype=np.int32))
+        out.append(kept)
+    return np.concatenate(docs), np.concatenate(out)
+
+
+def run_shingle_bench(n: int, corpus_dir: str, reps: int = 3) -> dict:
+    """`shingle_rows` against `_reference_rows` on the same synth texts, alternating, in this one process."""
+    import os
+    from pathlib import Path
+
+    from newstrace.reuse.shingles import shingle_rows
+    from newstrace.synth.generate import generate
+
+    folder = Path(corpus_dir) / "synth10000"
+    if not (folder / "corpus.jsonl").exists():
+        generate(folder, n_articles=10_000, base_dir=Path("/work/shared/data/ptc-train/train-articles"))
+    with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for _, line in zip(range(n), f, strict=False)]
+    new, old, loads = [], [], []
+    for _ in range(reps):
+        loads.append(os.getloadavg()[0])
+        c = time.process_time()
+        _reference_rows(texts)
+        old.append(time.process_time() - c)
+        c = time.process_time()
+        shingle_rows(texts)
+        new.append(time.process_time() - c)
+    o, w = float(np.median(old)), float(np.median(new))
+    return {
+        "texts": len(texts),
+        "mean_chars": round(sum(map(len, texts)) / len(texts)),
+        "reference_us_per_doc": round(1e6 * o / len(texts)),
+        "shingle_rows_us_per_doc": round(1e6 * w / len(texts)),
+        "speedup_cpu": round(o / w, 1),
+        "load_median": round(float(np.median(loads)), 1),
+    }
+
+
+def run_analyze(n: int, workers: int, corpus_dir: str) -> dict:
+    import os
+    import shutil
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    from newstrace.eval.synth_score import score
+    from newstrace.synth.generate import generate
+
+    folder = Path(corpus_dir) / f"synth{n}"
+    corpus = folder / "corpus.jsonl"
+    if not corpus.exists():
+        generate(folder, n_articles=n, base_dir=Path("/work/shared/data/ptc-train/train-articles"))
+    out = Path(tempfile.mkdtemp(prefix="nt_scale_"))
+    loads: list[float] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(2.0):
+            loads.append(os.getloadavg()[0])
+
+    cmd = [str(Path(sys.executable).with_name("newstrace")), "analyze", str(corpus), "--out", str(out / "run"),
+           "--stages", "ingest,reuse", "--workers", str(workers), "-q"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    done.set()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        shutil.rmtree(out, ignore_errors=True)
+        return {"n": n, "error": proc.stderr.strip().splitlines()[-3:]}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    sc = score(folder / "truth.json", out / "run")
+    shutil.rmtree(out, ignore_errors=True)
+    return {
+        "n": n,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "peak_rss_mb": round(after.ru_maxrss / 1024),
+        "load_median": round(float(np.median(loads)), 1) if loads else None,
+        "cli": next((ln for ln in (proc.stdout + proc.stderr).splitlines() if " articles, " in ln), ""),
+        "pairs_true": sc["pairs"]["true"],
+        "pairs_predicted": sc["pairs"]["predicted"],
+        "pair_precision": round(sc["pairs"]["precision"], 4),
+        "pair_recall": round(sc["pairs"]["recall"], 4),
+        "plagdet": round(sc["passages"]["plagdet"], 4),
+        "family_purity": round(sc["families"]["purity"], 4),
+    }
+
+
 def _child(kind: str, n: int, args) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, str(n), "--workers", str(args.workers)]
-    cmd += ["--probes", str(args.probes), "--db", args.db]
+    cmd += ["--probes", str(args.probes), "--db", args.db, "--corpus-dir", args.corpus_dir]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         return {"n": n, "error": out.stderr.strip().splitlines()[-1:]}
@@ -298,6 +419,9 @@ def main() -> None:
     ap.add_argument("--query", type=int, nargs="*", default=[])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--probes", type=int, default=200)
+    ap.add_argument("--analyze", type=int, nargs="*", default=[])
+    ap.add_argument("--shingle-bench", type=int, default=0, metavar="N", help="time shingling of N synth texts")
+    ap.add_argument("--corpus-dir", default="/tmp/newstrace_scale", help="cache of generated --analyze corpora")
     ap.add_argument("--db", default="/tmp/newstrace_reuse_scale.duckdb")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -312,9 +436,13 @@ def main() -> None:
             "engine": lambda: run_engine(n, args.workers),
             "minhash": lambda: run_minhash(n, args.workers),
             "query": lambda: run_query(n, args.probes, args.db),
+            "analyze": lambda: run_analyze(n, args.workers, args.corpus_dir),
+            "shingles": lambda: run_shingle_bench(n, args.corpus_dir),
         }[kind]
         print(json.dumps(fn()))
         return
+    if args.shingle_bench:
+        print("shingles", json.dumps(_child("shingles", args.shingle_bench, args)), flush=True)
     for n in args.sizes:
         r = _child("engine", n, args)
         print("engine ", json.dumps(r), flush=True)
@@ -324,6 +452,9 @@ def main() -> None:
     for n in args.query:
         r = _child("query", n, args)
         print("query  ", json.dumps(r), flush=True)
+    for n in args.analyze:
+        r = _child("analyze", n, args)
+        print("analyze", json.dumps(r), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,13 @@ import duckdb
 import numpy as np
 
 from conftest import PTC_ARTICLES, need
-from newstrace.reuse.candidates import CandidateParams, candidates_duckdb, candidates_numpy
+from newstrace.reuse.candidates import (
+    CandidateParams,
+    candidates_duckdb,
+    candidates_numpy,
+    mark_shared_boilerplate,
+    shared_rows,
+)
 from newstrace.reuse.shingles import shingle_rows
 
 
@@ -58,3 +64,40 @@ def test_outlet_boilerplate_is_dropped_for_every_outlet():
     # with outlets unknown there is no evidence of boilerplate, and the shared footer is a candidate
     c2 = candidates_numpy(docs, hashes, np.full(5, -1, np.int32))
     assert len(_pairs(c2)) == 10
+
+
+def test_shared_rows_keep_exactly_the_keys_of_several_documents():
+    texts = _ptc_texts(40)
+    texts += [texts[3][:1500], "Intro.\n" + texts[9]]
+    docs, hashes = shingle_rows(texts)
+    d, h, starts, lengths = shared_rows(docs, hashes, CandidateParams())
+    uniq, df = np.unique(hashes, return_counts=True)
+    assert np.array_equal(np.unique(h), uniq[df >= 2])
+    assert np.all(np.diff(h) >= 0) and lengths.sum() == len(h) and np.all(lengths >= 2)
+    # every kept row is a row of the input, none lost
+    assert set(zip(d.tolist(), h.tolist(), strict=True)) == {
+        (x, y) for x, y in zip(docs.tolist(), hashes.tolist(), strict=True) if y in set(h.tolist())
+    }
+
+
+def test_shared_boilerplate_flag_matches_a_direct_check():
+    texts = _ptc_texts(10)
+    footer = " ".join(texts[9].split()[:60])
+    # docs 0-3 carry outlet 0's footer; doc 4 copies doc 0 with the footer, doc 5 copies doc 1 without it
+    batch = [t + "\n" + footer for t in texts[:4]]
+    batch += ["Intro.\n" + texts[0] + "\n" + footer, "Intro.\n" + texts[1]]
+    docs, hashes = shingle_rows(batch)
+    outlets = np.array([0, 0, 0, 0, 1, 2], np.int32)
+    c = candidates_numpy(docs, hashes, outlets)
+    mark_shared_boilerplate(c, docs, hashes)
+    assert {(0, 4), (1, 5)} <= _pairs(c)
+    boiler = set(c.boilerplate.tolist())
+    keys = [set(hashes[docs == i].tolist()) & boiler for i in range(len(batch))]
+    for x, y, flag in zip(c.a.tolist(), c.b.tolist(), c.shared_boiler.tolist(), strict=True):
+        assert flag == bool(keys[x] & keys[y])
+    assert c.shared_boiler[_index(c, 0, 4)]
+    assert not c.shared_boiler[_index(c, 1, 5)]
+
+
+def _index(c, a: int, b: int) -> int:
+    return int(np.flatnonzero((c.a == a) & (c.b == b))[0])

@@ -15,6 +15,7 @@ from newstrace.reuse.shingles import (
     shingle_rows,
     winnow,
     word_hashes,
+    word_spans,
     words_of,
 )
 from newstrace.tokens import tokenize
@@ -77,3 +78,65 @@ def test_batched_rows_equal_per_text_fingerprints(seed_text):
     docs, hashes = shingle_rows(texts)
     for i, t in enumerate(texts):
         assert np.array_equal(hashes[docs == i], fingerprint(t)), i
+
+
+UNICODE_CASES = [
+    "Syria’s army didn't win; the ‘rebels’ said “no” — twice…",
+    "naïve café in Zürich, 1,000 ½ ² _under_score x-y a’b’c it''s 'quoted' ’lead trail’",
+    "ΟΔΟΣ Αθηνών, Москва и Киев, 東京 と 大阪, עברית",
+    "emoji 😀 and math 𝒳y outside the BMP, then plain words again",
+    "non\u00a0breaking\u00a0spaces and tabs\tand\nnewlines",
+    "",
+    "'",
+    "a",
+]
+
+
+def test_word_scan_matches_tokenize_offsets_and_hashes(seed_text):
+    texts = [seed_text, *UNICODE_CASES]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(need(PTC_ARTICLES).glob("*.txt"))[:60]]
+    for t in texts:
+        tk = tokenize(t)
+        h, starts, ends = word_spans(t)
+        assert starts.tolist() == tk.starts and ends.tolist() == tk.ends, t[:60]
+        assert np.array_equal(h, word_hashes(tk.words)), t[:60]
+
+
+def test_dotted_capital_i_keeps_offsets():
+    # 'İ'.lower() is two characters; the scan must still report raw offsets
+    t = "In İstanbul and İzmir today"
+    _, starts, ends = word_spans(t)
+    tk = tokenize(t)
+    assert starts.tolist() == tk.starts and ends.tolist() == tk.ends
+    assert np.array_equal(fingerprint(t.replace("İ", "I")), fingerprint(t))
+
+
+def test_rows_do_not_depend_on_batching(seed_text):
+    texts = [p.read_text(encoding="utf-8") for p in sorted(need(PTC_ARTICLES).glob("*.txt"))[:30]]
+    texts += UNICODE_CASES + [seed_text]
+    docs, hashes = shingle_rows(texts)
+    for cut in (1, 7, len(texts) - 1):
+        d1, h1 = shingle_rows(texts[:cut])
+        d2, h2 = shingle_rows(texts[cut:])
+        assert np.array_equal(np.concatenate([d1, d2 + cut]), docs)
+        assert np.array_equal(np.concatenate([h1, h2]), hashes)
+
+
+def test_winnowed_values_equal_positional_winnowing(seed_text):
+    # the batch path takes window minima as values; the positional `winnow` must keep the same set
+    for p in (ShingleParams(5, 8), ShingleParams(3, 5), ShingleParams(4, 1), ShingleParams(5, 3)):
+        for t in (seed_text, seed_text[:400], "one two three four five six seven"):
+            h = ngram_hashes(word_hashes(words_of(t)), p.n)
+            expected = np.unique(h[winnow(h, p.window)].view(np.int64))
+            assert np.array_equal(fingerprint(t, p), expected)
+
+
+def test_parallel_corpus_shingling_equals_one_batch(seed_text):
+    from newstrace.reuse.engine import shingle_corpus
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(need(PTC_ARTICLES).glob("*.txt"))[:50]]
+    texts = (texts + UNICODE_CASES + [seed_text]) * 3
+    p = ShingleParams()
+    docs, hashes = shingle_rows(texts, p)
+    d2, h2 = shingle_corpus(texts, p, workers=2, min_parallel=10, chunk=37)
+    assert np.array_equal(docs, d2) and np.array_equal(hashes, h2)

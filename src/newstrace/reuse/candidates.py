@@ -51,6 +51,28 @@ def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, lengths
 
 
+def shared_rows(
+    docs: np.ndarray, hashes: np.ndarray, p: CandidateParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows whose key occurs in at least two documents, sorted by key: `(docs, hashes, starts, lengths)`,
+    `starts`/`lengths` being the runs of equal keys.
+
+    Only these rows can make a pair, or be boilerplate (an outlet-level count of at least `outlet_min_df`);
+    in a news corpus they are a few percent of all rows, so everything after this one sort is small.
+    """
+    order = np.argsort(hashes)
+    if p.outlet_min_df >= 2 and len(order) > 1:
+        h = hashes[order]
+        eq = h[1:] == h[:-1]
+        keep = np.zeros(len(h), dtype=bool)
+        keep[1:] |= eq
+        keep[:-1] |= eq
+        order = order[keep]
+    h = hashes[order]
+    starts, lengths = _group_bounds(h)
+    return docs[order], h, starts, lengths
+
+
 def boilerplate_numpy(docs: np.ndarray, hashes: np.ndarray, outlets: np.ndarray, p: CandidateParams) -> np.ndarray:
     """Keys recurring in many articles of one outlet. `outlets[doc]` is an outlet code, negative when unknown."""
     row_outlet = outlets[docs]
@@ -74,10 +96,8 @@ def candidates_numpy(
 ) -> Candidates:
     """Candidate pairs by sorting rows on the key; pairs are enumerated per key, `max_df` bounding each key."""
     p = params or CandidateParams()
-    boiler = boilerplate_numpy(docs, hashes, outlets, p)
-    order = np.argsort(hashes, kind="stable")
-    h, d = hashes[order], docs[order]
-    starts, lengths = _group_bounds(h)
+    d, h, starts, lengths = shared_rows(docs, hashes, p)
+    boiler = boilerplate_numpy(d, h, outlets, p)
     ok = (lengths >= 2) & (lengths <= p.max_df)
     if len(boiler):
         ok &= ~np.isin(h[starts], boiler)
@@ -110,6 +130,8 @@ def candidates_duckdb(
     import pyarrow as pa
 
     p = params or CandidateParams()
+    # keys of one document can neither pair nor be boilerplate: DuckDB only gets the few percent of rows left
+    docs, hashes, _, _ = shared_rows(docs, hashes, p)
     rows = pa.table({"doc": pa.array(docs, pa.int32()), "hash": pa.array(hashes, pa.int64())})
     meta = pa.table({"doc": pa.array(np.arange(len(outlets), dtype=np.int32)), "outlet": pa.array(outlets, pa.int32())})
     con.register("_nt_rows_arrow", rows)
@@ -160,7 +182,12 @@ def mark_shared_boilerplate(c: Candidates, docs: np.ndarray, hashes: np.ndarray)
     c.shared_boiler = np.zeros(len(c.a), dtype=bool)
     if len(c.boilerplate) == 0 or len(c.a) == 0:
         return
-    m = np.isin(hashes, c.boilerplate) & np.isin(docs, np.union1d(c.a, c.b))
+    # rows of candidate documents first (a lookup by doc id), then the boilerplate test on those few
+    in_pair = np.zeros(int(max(docs.max(), c.a.max(), c.b.max())) + 1, dtype=bool)
+    in_pair[c.a] = True
+    in_pair[c.b] = True
+    m = np.flatnonzero(in_pair[docs])
+    m = m[np.isin(hashes[m], c.boilerplate)]
     by_doc: dict[int, set[int]] = {}
     for d, h in zip(docs[m].tolist(), hashes[m].tolist(), strict=True):
         by_doc.setdefault(d, set()).add(h)

@@ -1,10 +1,18 @@
 """Hashed word n-gram shingles, thinned by winnowing: the keys that candidate generation joins on.
 
-Words are exactly `newstrace.tokens.tokenize(text).words` (lower-cased, quote-folded), so every stage agrees on
-what a word is. Each word gets a stable 64-bit hash (blake2b, cached); an n-gram's hash is a polynomial
-combination of its word hashes followed by a 64-bit finaliser, computed for all positions at once in numpy.
+Words are those of `newstrace.tokens.tokenize` (a run of word characters, `\\w` as Python's `re` defines it,
+optionally joined by apostrophes; lower-cased, with the curly apostrophe folded to `'`). They are found and
+hashed here without Python-level loops: a whole batch of texts is lower-cased, encoded as UTF-16 (or UTF-32
+when it holds characters outside the BMP) into one numpy array of code points, word characters are marked
+through a code-point lookup table, word boundaries come from the mask's changes, and each word's 64-bit hash
+is a polynomial over its code points (`sum c[k] * P**k`, uint64 wrap-around) summed with `np.add.reduceat`,
+then finalised. An n-gram's hash is a polynomial combination of its word hashes, finalised again.
 Python's `hash()` is salted per process and is never used: shingles written to a store by one process must be
 found by another.
+
+Because lower-casing happens on the whole text before words are cut, one text in a Greek corner case can differ
+from `tokenize` (a final sigma followed by a mid-word full stop); the keys stay consistent everywhere, since
+queries (`fingerprint`), the corpus (`shingle_rows`) and boilerplate spans (`word_spans`) all use this code.
 
 Winnowing (Schleimer, Wilkerson & Aiken 2003) keeps the minimum hash of every window of `window` consecutive
 shingles. Any run of at least `window + n - 1` shared words therefore shares at least one kept shingle, while
@@ -17,19 +25,29 @@ Spark `mapPartitions` would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
 
 import numpy as np
 
 from newstrace.tokens import WORD_RE
 
-_MASK64 = (1 << 64) - 1
 # Odd multiplier for the polynomial n-gram combination (a 64-bit constant from splitmix64).
 _MULT = np.uint64(0x9E3779B97F4A7C15)
-_word_cache: dict[str, int] = {}
-_CACHE_LIMIT = 2_000_000
+# Odd multiplier for the per-word polynomial over code points (a 64-bit prime).
+_CP_MULT = np.uint64(0xFFFFFFFFFFFFFFC5)
+_APOS = 0x27
+_SEP = "\x00"  # joins the texts of a batch: not a word character, so no word spans two texts
+_WORDCHAR = re.compile(r"\w")
+
+# Code point -> 1 word character (`\w`), 0 not, -1 not looked up yet. Filled lazily: a batch looks up only its
+# unseen code points, so a process pays for the few scripts it meets rather than for all of Unicode.
+_WORD_TABLE = np.full(0x110000, -1, dtype=np.int8)
+_WORD_TABLE[:128] = [1 if _WORDCHAR.match(chr(c)) else 0 for c in range(128)]
+_CP_INV = np.uint64(pow(int(_CP_MULT), -1, 1 << 64))
+_POWERS_CACHED = 1 << 22  # longest (P**i, P**-i) tables kept between calls: 64 MB
+_powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
 @dataclass(frozen=True)
@@ -41,7 +59,7 @@ class ShingleParams:
 
 
 def words_of(text: str) -> list[str]:
-    """The words of `tokenize(text)`, without the offsets (about 3x faster, for hashing only)."""
+    """The words of `tokenize(text)`, without the offsets (about 3x faster, for word-level diffs)."""
     raw = WORD_RE.findall(text)
     if not raw:
         return []
@@ -50,25 +68,30 @@ def words_of(text: str) -> list[str]:
     return " ".join(raw).lower().replace("\u2019", "'").split(" ")
 
 
-def _word_hash(word: str) -> int:
-    return int.from_bytes(blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+def _code_points(s: str) -> np.ndarray:
+    """`s` as an array of code points (UTF-16 when that has no surrogates, as it is half the bytes)."""
+    cp = np.frombuffer(s.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    if np.any((cp >= 0xD800) & (cp < 0xE000)):
+        return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return cp
 
 
-def word_hashes(words: list[str]) -> np.ndarray:
-    """Stable 64-bit hash of each word, as uint64."""
-    cache = _word_cache
-    hs = list(map(cache.get, words))
-    if None in hs:
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        for i, h in enumerate(hs):
-            if h is None:
-                w = words[i]
-                h = cache.get(w)
-                if h is None:
-                    h = cache[w] = _word_hash(w)
-                hs[i] = h
-    return np.array(hs, dtype=np.uint64)
+def _is_word(cp: np.ndarray) -> np.ndarray:
+    m = _WORD_TABLE[cp]
+    if len(m) and m.min() < 0:
+        for c in np.unique(cp[m < 0]).tolist():
+            _WORD_TABLE[c] = 1 if _WORDCHAR.match(chr(c)) else 0
+        m = _WORD_TABLE[cp]
+    return m.view(bool)
+
+
+def _fold(text: str) -> str:
+    """Lower case and the curly apostrophe folded, as `tokenize` folds words; never changes the length."""
+    low = text.lower()
+    if len(low) != len(text):
+        # 'İ' is the one character whose lower case is two (i + combining dot); keep offsets aligned
+        low = text.replace("\u0130", "i").lower()
+    return low.replace("\u2019", "'")
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -80,6 +103,83 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(31))
 
 
+def _pow(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`(_CP_MULT ** i, _CP_MULT ** -i)` modulo 2**64 for i < at least k (cached up to `_POWERS_CACHED`)."""
+    global _powers
+    cached = _powers  # one tuple, swapped whole, so a concurrent caller never sees mismatched tables
+    if len(cached[0]) >= k:
+        return cached
+    size = max(k, min(2 * len(cached[0]), _POWERS_CACHED))
+    tables = []
+    for mult in (_CP_MULT, _CP_INV):
+        arr = np.full(size, mult, dtype=np.uint64)
+        arr[0] = 1
+        tables.append(np.cumprod(arr, dtype=np.uint64))
+    out = (tables[0], tables[1])
+    if size <= _POWERS_CACHED:
+        _powers = out
+    return out
+
+
+def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of each word `cp[starts[i]:ends[i]]`.
+
+    One prefix sum of `c[k] * P**k` over the whole array gives every word's polynomial as a difference, shifted
+    to the word's start by the modular inverse of P: cheaper than gathering each word's characters."""
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.uint64)
+    pw, inv = _pow(len(cp))
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(cp) + 1, dtype=np.uint64)
+        np.cumsum(np.multiply(cp, pw[: len(cp)], dtype=np.uint64), out=prefix[1:])
+        sums = (prefix[ends] - prefix[starts]) * inv[starts]
+        return _mix(sums + (ends - starts).astype(np.uint64))
+
+
+def _scan(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Words of a batch: `(hashes, starts, ends, bounds)`; the words of text d are `bounds[d]:bounds[d + 1]`, and
+    `starts`/`ends` are str offsets into that text (for text d, relative to its own start)."""
+    if not texts:
+        e = np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint64), e, e, np.zeros(1, dtype=np.int64)
+    cp = _code_points(_SEP.join(map(_fold, texts)))
+    m = _is_word(cp)
+    # an apostrophe joins two words into one when it sits between word characters
+    apos = np.flatnonzero(cp == _APOS)
+    if len(apos):
+        apos = apos[(apos > 0) & (apos < len(cp) - 1)]
+        apos = apos[m[apos - 1] & m[apos + 1]]
+        m = m.copy()
+        m[apos] = True
+    edge = np.diff(m.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)
+    hashes = _span_hashes(cp, starts, ends)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    base = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=base[1:])
+    bounds = np.searchsorted(starts, np.append(base, len(cp)))
+    doc_base = np.repeat(base, np.diff(bounds))
+    return hashes, starts - doc_base, ends - doc_base, bounds
+
+
+def word_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(hashes, starts, ends)` of the words of `text`, with raw str offsets: the words `shingle_rows` hashes."""
+    h, s, e, _ = _scan([text])
+    return h, s, e
+
+
+def word_hashes(words: list[str]) -> np.ndarray:
+    """Stable 64-bit hash of each (already normalised) word, as uint64: the same hash the text scan gives."""
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    cp = _code_points(_SEP.join(words))
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    starts = np.zeros(len(words), dtype=np.int64)
+    np.cumsum(lens[:-1] + 1, out=starts[1:])
+    return _span_hashes(cp, starts, starts + lens)
+
+
 def ngram_hashes(wh: np.ndarray, n: int) -> np.ndarray:
     """Hash of the n-gram starting at each position (length `len(wh) - n + 1`, empty if too short)."""
     m = len(wh) - n + 1
@@ -88,7 +188,8 @@ def ngram_hashes(wh: np.ndarray, n: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = wh[:m].copy()
         for k in range(1, n):
-            h = h * _MULT + wh[k : k + m]
+            h *= _MULT
+            h += wh[k : k + m]
         return _mix(h)
 
 
@@ -107,58 +208,106 @@ def winnow(h: np.ndarray, window: int) -> np.ndarray:
 
 def fingerprint(text: str, params: ShingleParams | None = None) -> np.ndarray:
     """The kept shingle hashes of `text`: sorted, distinct, as int64 (the DuckDB BIGINT the store holds)."""
-    p = params or ShingleParams()
-    h = ngram_hashes(word_hashes(words_of(text)), p.n)
-    kept = h[winnow(h, p.window)]
-    return np.unique(kept.view(np.int64))
+    return shingle_rows([text], params)[1]
+
+
+def _window_minima(h: np.ndarray, w: int) -> np.ndarray:
+    """`min(h[j : j + w])` for every j, by doubling (a sparse table): log2(w) passes instead of w."""
+    mv, k = h, 1
+    while 2 * k <= w:
+        mv = np.minimum(mv[:-k], mv[k:])
+        k *= 2
+    if k < w:
+        mv = np.minimum(mv[: len(mv) - (w - k)], mv[w - k :])
+    return mv
+
+
+def _winnow_batch(h: np.ndarray, b: np.ndarray, p: ShingleParams) -> tuple[np.ndarray, np.ndarray]:
+    """Kept `(doc, hash)` (uint64, possibly repeated) for the n-gram hashes `h` of a batch whose words of doc d
+    are `b[d]:b[d+1]`. Only the kept values matter downstream, so window minima are taken as values."""
+    w = max(1, p.window)
+    span = w + p.n - 1  # words covered by one window of shingles
+    words = np.diff(b)
+    n_win = words - span + 1  # full windows per document
+    n_sh = words - p.n + 1  # shingles per document
+    vals, docs = [], []
+    full = np.flatnonzero(n_win >= 1)
+    if len(full) and len(h) >= w:
+        mv = _window_minima(h, w)
+        # windows lying inside one document: j in [b[d], b[d] + n_win[d])
+        delta = np.zeros(len(mv) + 1, dtype=np.int32)
+        np.add.at(delta, b[full], 1)
+        np.add.at(delta, b[full] + n_win[full], -1)
+        ok = np.cumsum(delta[:-1]).astype(bool)
+        v = mv[ok]
+        d = np.repeat(full.astype(np.int32), n_win[full])
+        # neighbouring windows mostly share their minimum
+        keep = np.ones(len(v), dtype=bool)
+        keep[1:] = (v[1:] != v[:-1]) | (d[1:] != d[:-1])
+        vals.append(v[keep])
+        docs.append(d[keep])
+    # documents with at least one shingle but fewer than a window keep their minimum, as `winnow` does
+    short = np.flatnonzero((n_sh >= 1) & (n_win < 1))
+    if len(short):
+        seg = np.empty(2 * len(short), dtype=np.int64)
+        seg[0::2], seg[1::2] = b[short], b[short] + n_sh[short]
+        vals.append(np.minimum.reduceat(h, seg[:-1] if seg[-1] == len(h) else seg)[0::2])
+        docs.append(short.astype(np.int32))
+    if not vals:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint64)
+    return np.concatenate(docs), np.concatenate(vals)
+
+
+_SIGN = np.uint64(1 << 63)
+
+
+def _sorted_distinct(docs: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sorted by (doc, hash as int64), duplicates dropped. Docs must be < 4096."""
+    # One argsort of a packed key (12 bits of doc, the top 52 of the hash in signed order) instead of a
+    # two-key lexsort; rows whose packed keys tie but whose hashes differ (p ~ 2**-52) fall back to lexsort.
+    with np.errstate(over="ignore"):
+        key = (docs.astype(np.uint64) << np.uint64(52)) | ((vals ^ _SIGN) >> np.uint64(12))
+    order = np.argsort(key)
+    k, v = key[order], vals[order]
+    tie = np.flatnonzero(k[1:] == k[:-1])
+    if len(tie) and np.any(v[tie] != v[tie + 1]):
+        order = np.lexsort((vals.view(np.int64), docs))
+        v = vals[order]
+    d = docs[order]
+    keep = np.ones(len(d), dtype=bool)
+    keep[1:] = (d[1:] != d[:-1]) | (v[1:] != v[:-1])
+    return d[keep], v[keep].view(np.int64)
 
 
 def shingle_rows(texts: Iterable[str], params: ShingleParams | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Article batch -> rows: `(doc, hash)` arrays, `doc` being the index of the text in the batch.
 
     Each text contributes its distinct kept hashes (exactly `fingerprint(text)`) once, so counts over rows are
-    document frequencies. The batch is hashed and winnowed as one array, which is much faster than per text.
+    document frequencies. The batch is scanned, hashed and winnowed as one array, which is much faster than
+    per text; very large batches are cut into slices of a few MB to bound the temporary arrays.
     """
     p = params or ShingleParams()
-    words: list[str] = []
-    bounds = [0]
-    for text in texts:
-        words.extend(words_of(text))
-        bounds.append(len(words))
-    n_docs = len(bounds) - 1
-    if n_docs == 0:
+    texts = texts if isinstance(texts, Sequence) else list(texts)
+    out_d, out_h = [], []
+    lo = 0
+    while lo < len(texts):
+        hi, size = lo, 0
+        while hi < len(texts) and (hi == lo or size < 2_000_000) and hi - lo < 4096:
+            size += len(texts[hi])
+            hi += 1
+        d, h = _rows_slice(texts[lo:hi], p)
+        out_d.append(d + lo)
+        out_h.append(h)
+        lo = hi
+    if not out_d:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
-    b = np.array(bounds, dtype=np.int64)
-    h = ngram_hashes(word_hashes(words), p.n)
-    doc_of = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(b))
-    w = max(1, p.window)
-    span = w + p.n - 1  # words covered by one window of shingles
-    n_sh = np.diff(b) - p.n + 1  # shingles per document (may be <= 0)
-    pos_parts, doc_parts = [], []
-    if len(h) >= w:
-        starts = np.arange(len(h) - w + 1)
-        # a window is valid when all the words it covers lie in one document
-        ok = doc_of[starts] == doc_of[starts + span - 1]
-        win = np.lib.stride_tricks.sliding_window_view(h, w)
-        pos = win.argmin(axis=1)[ok] + starts[ok]
-        # consecutive windows' minima positions never decrease, so duplicates are adjacent
-        pos = pos[np.concatenate(([True], pos[1:] != pos[:-1]))]
-        pos_parts.append(pos)
-        doc_parts.append(doc_of[pos])
-    # documents with at least one shingle but fewer than a window keep their minimum, as `winnow` does
-    for d in np.flatnonzero((n_sh >= 1) & (n_sh < w)).tolist():
-        lo = int(b[d])
-        pos_parts.append(np.array([lo + int(np.argmin(h[lo : lo + int(n_sh[d])]))]))
-        doc_parts.append(np.array([d], dtype=np.int32))
-    if not pos_parts:
-        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
-    docs = np.concatenate(doc_parts).astype(np.int32)
-    hashes = h[np.concatenate(pos_parts)].view(np.int64)
-    order = np.lexsort((hashes, docs))
-    docs, hashes = docs[order], hashes[order]
-    keep = np.ones(len(docs), dtype=bool)
-    keep[1:] = (docs[1:] != docs[:-1]) | (hashes[1:] != hashes[:-1])
-    return docs[keep], hashes[keep]
+    return np.concatenate(out_d).astype(np.int32), np.concatenate(out_h)
+
+
+def _rows_slice(texts: Sequence[str], p: ShingleParams) -> tuple[np.ndarray, np.ndarray]:
+    wh, _, _, b = _scan(texts)
+    docs, vals = _winnow_batch(ngram_hashes(wh, p.n), b, p)
+    return _sorted_distinct(docs, vals)
 
 
 def all_shingles(words_hashes: np.ndarray, n: int) -> np.ndarray:
