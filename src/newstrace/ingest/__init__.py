@@ -10,7 +10,7 @@ from newstrace.ingest.sources import DEFAULT_MAX_BYTES, Problem, iter_input_file
 from newstrace.model import Article
 from newstrace.store import Store
 
-BATCH_SIZE = 500
+BATCH_SIZE = 5000
 
 ProblemHook = Callable[[Problem], None]
 ProgressHook = Callable[[int, int, int], None]  # files done, files total, articles added so far

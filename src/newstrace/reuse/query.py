@@ -6,7 +6,8 @@ Tables (created on first use, named after what they hold):
 - `shingles(doc INTEGER, hash BIGINT)`: the winnowed shingle keys of each indexed article, with an ART index
   `shingles_hash` on `hash` so that a query looks its keys up instead of scanning;
 - `shingle_boilerplate(hash BIGINT)`: keys recurring across one outlet's articles (see `candidates`), refreshed
-  after each indexing call, and ignored by queries.
+  after each indexing call, and ignored by queries;
+- `shingle_index_info(key, value)`: the version of the shingle hashing that built the index.
 
 `index_articles` only adds articles whose id is not in `shingled` yet, so it can be called again as the store
 grows. Rows go in through Arrow in bulk. The texts for alignment are read from the lead's `articles(id, text,
@@ -35,7 +36,18 @@ class QueryHit:
     shared: int = 0  # shingle keys shared with the query
 
 
+# Bump when the shingle hash values change: an index built by another version is dropped and rebuilt, since its
+# keys would silently match nothing.
+SHINGLE_INDEX_VERSION = "2"
+
+
 def ensure_schema(con) -> None:
+    con.execute("CREATE TABLE IF NOT EXISTS shingle_index_info (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    found = con.execute("SELECT value FROM shingle_index_info WHERE key = 'version'").fetchall()
+    if not found or found[0][0] != SHINGLE_INDEX_VERSION:
+        for table in ("shingled", "shingles", "shingle_boilerplate"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("INSERT OR REPLACE INTO shingle_index_info VALUES ('version', ?)", [SHINGLE_INDEX_VERSION])
     con.execute(
         "CREATE TABLE IF NOT EXISTS shingled (doc INTEGER PRIMARY KEY, article_id VARCHAR UNIQUE, outlet VARCHAR)"
     )
