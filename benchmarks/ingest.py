@@ -71,12 +71,18 @@ def build_warc(path: Path, pages: list[Path]) -> None:
 
 
 def time_trafilatura(pages: list[Path]) -> float:
-    from newstrace.ingest.html import extract_html
+    import logging
 
+    import trafilatura
+
+    from newstrace.ingest.html import _DATE_PARAMS
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     started = time.perf_counter()
     for page in pages:
-        # The same call with the same parameters that ingest makes, minus everything else ingest does.
-        extract_html(page.read_bytes())
+        # trafilatura alone, called with the parameters ingest uses: everything else ingest does is the overhead.
+        trafilatura.bare_extraction(page.read_bytes(), with_metadata=True, include_comments=False,
+                                    include_tables=False, date_extraction_params=_DATE_PARAMS)
     return time.perf_counter() - started
 
 
