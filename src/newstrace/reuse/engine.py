@@ -226,7 +226,7 @@ def _flip(p: Passage) -> Passage:
     return Passage(p.copy_start, p.copy_end, p.source_start, p.source_end)
 
 
-def _order(x: Article, y: Article) -> tuple[Article, Article, bool]:
+def order_pair(x: Article, y: Article) -> tuple[Article, Article, bool]:
     """Tentative (source, copy) and whether the order is dated."""
     if x.published is not None and y.published is not None and x.published != y.published:
         return (x, y, True) if x.published < y.published else (y, x, True)
@@ -374,7 +374,7 @@ def find_reuse(
     ctx = PairContext(p, aparams, cands.boilerplate, min_passage_chars)
     jobs: list[PairJob] = []
     for i, j, shared in zip(cands.a.tolist(), cands.b.tolist(), cands.shared_boiler.tolist(), strict=True):
-        src, cp, dated = _order(articles[i], articles[j])
+        src, cp, dated = order_pair(articles[i], articles[j])
         same = src.outlet is not None and src.outlet == cp.outlet
         jobs.append(PairJob(src.id, cp.id, src.text, cp.text, shared, dated, same))
     if workers > 1 and len(jobs) >= 64:

@@ -217,9 +217,9 @@ def shares_boilerplate(x: str, y: str, boilerplate: np.ndarray, params) -> bool:
 
 def pair_job(x: Article, y: Article, shared_boiler: bool):
     """The `PairJob` `engine.find_reuse` builds for candidate articles `x`, `y` (order-independent)."""
-    from newstrace.reuse.engine import PairJob, _order
+    from newstrace.reuse.engine import PairJob, order_pair
 
-    src, cp, dated = _order(x, y)
+    src, cp, dated = order_pair(x, y)
     same = src.outlet is not None and src.outlet == cp.outlet
     return PairJob(src.id, cp.id, src.text, cp.text, shared_boiler, dated, same)
 
