@@ -3,20 +3,23 @@
     .venv/bin/python benchmarks/ptc_cv.py --data ../shared/data/ptc-train [--folds 5] [--seed 13]
 
 Prints SI P/R/F1, technique-aware P/R/F1 overall and per technique (test folds only; thresholds are tuned inside
-the training folds), and the median inference time per article (CPU and wall) with the last fold's model.
+the training folds), the median inference time per article (CPU and wall) and the saved size of the last fold's
+model.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 from newstrace.eval.spans import si_score, technique_score
 from newstrace.signals import train as T
-from newstrace.signals.techniques import detect_techniques
+from newstrace.signals.techniques import detect_techniques, save_model
 
 
 def main() -> None:
@@ -75,6 +78,10 @@ def main() -> None:
     # measures the neighbours
     print(f"\ninference over {len(sample)} articles (median {kb:.1f} KB): median {statistics.median(cpu):.1f} ms CPU, "
           f"{statistics.median(wall):.1f} ms wall per article")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.npz"
+        save_model(model, path)
+        print(f"saved model (last fold): {path.stat().st_size / 1e6:.2f} MB")
 
 if __name__ == "__main__":
     main()

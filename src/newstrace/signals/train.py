@@ -1,12 +1,13 @@
 """Train the propaganda-technique model from the PTC corpus (needs scikit-learn; inference does not).
 
-    python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data/techniques.npz
+    python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data
 
 Training is deterministic: fixed seeds, sorted inputs, liblinear solvers, and a zip writer with fixed timestamps,
 so the same data gives the same file byte for byte.
 
-Thresholds are tuned on out-of-fold probabilities from an inner k-fold split of the training articles only, so a
-cross-validation run (benchmarks/ptc_cv.py) never sees its test fold while tuning.
+Thresholds (clause threshold, clause trimming level, per-technique token thresholds, extra-label threshold) and
+the second clause stage are fitted on out-of-fold probabilities from an inner k-fold split of the training
+articles only, so a cross-validation run (benchmarks/ptc_cv.py) never sees its test fold while tuning.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import numpy as np
 from newstrace.eval.spans import si_score, technique_score
 from newstrace.signals import features as F
 from newstrace.signals.techniques import (
+    ANY,
     MODEL_FILE,
     LinearLayer,
     TechniqueModel,
-    clause_groups,
+    clause_spans,
     context_features,
     model_spans,
     rule_spans,
@@ -101,7 +103,7 @@ class Featurised:
     clause_y: np.ndarray  # (n_clause, 1)
     tok_rows: list[dict[str, float]]
     tok_doc: np.ndarray
-    tok_y: np.ndarray  # (n_tok, n_token_techniques)
+    tok_y: np.ndarray  # (n_tok, n_token_techniques + 1): the last column is ANY (inside some SI gold span)
     tok_train: np.ndarray  # bool: token rows used for fitting (a deterministic subsample of easy negatives)
 
 
@@ -138,16 +140,18 @@ def featurise(articles: Sequence[PTCArticle]) -> Featurised:
         for k in range(len(doc.toks)):
             tok_rows.append(F.token_features(doc, k))
             tok_doc.append(di)
-            y = np.zeros(len(TOKEN_TECHNIQUES), dtype=np.int8)
-            for t in _overlaps(doc.toks.starts[k], doc.toks.ends[k], art.spans):
+            y = np.zeros(len(TOKEN_TECHNIQUES) + 1, dtype=np.int8)
+            ts, te = doc.toks.starts[k], doc.toks.ends[k]
+            for t in _overlaps(ts, te, art.spans):
                 if t in tok_ix:
                     y[tok_ix[t]] = 1
+            y[-1] = any(min(te, e) > max(ts, b) for b, e in art.si)
             tok_y.append(y)
             # tokens of propaganda-free sentences are easy negatives: keep one in three to halve fitting time
             tok_train.append(sent_of_tok[k] >= 0 and hot_sent[sent_of_tok[k]] or k % 3 == 0)
     return Featurised(docs, sent_rows, np.array(sent_doc), np.array(sent_y), cl_rows, np.array(cl_doc),
                       np.array(cl_y, dtype=np.int8).reshape(-1, 1), tok_rows, np.array(tok_doc),
-                      np.array(tok_y).reshape(-1, len(TOKEN_TECHNIQUES)), np.array(tok_train, dtype=bool))
+                      np.array(tok_y).reshape(-1, len(TOKEN_TECHNIQUES) + 1), np.array(tok_train, dtype=bool))
 
 
 def _csr(rows: Sequence[dict[str, float]], n_features: int):
@@ -190,7 +194,7 @@ def _fit_layers(fz: Featurised, docs_mask: np.ndarray,
     xt = _csr([r for r, keep in zip(fz.tok_rows, t_sel, strict=False) if keep], F.N_TOK_FEATURES)
     sent = _fit_layer(xs, fz.sent_y[s_sel], params.c_sent, ["ANY", *F.TECHNIQUES], params.seed)
     clause = _fit_layer(xc, fz.clause_y[c_sel], params.c_clause, ["ANY"], params.seed)
-    tok = _fit_layer(xt, fz.tok_y[t_sel], params.c_tok, list(TOKEN_TECHNIQUES), params.seed)
+    tok = _fit_layer(xt, fz.tok_y[t_sel], params.c_tok, [*TOKEN_TECHNIQUES, ANY], params.seed)
     return sent, clause, tok
 
 
@@ -233,12 +237,13 @@ def predict_all(model: TechniqueModel, fz: Featurised, idx: Sequence[int], oof: 
 
 def tune(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], idx: Sequence[int],
          oof: OOF) -> None:
-    """Coordinate search of thresholds on out-of-fold probabilities: SI F1 for the clause and token thresholds,
-    then technique-aware F1 for the extra-label threshold. Candidate spans per threshold are cached, so each
-    grid point costs one scoring pass."""
+    """Coordinate search of thresholds on out-of-fold probabilities: SI F1 for the clause threshold with the
+    clause-trimming level, and for the token thresholds; then technique-aware F1 for the extra-label threshold.
+    Candidate spans per threshold are cached, so each grid point costs one scoring pass."""
     gold_si = {di: articles[di].si for di in idx}
     gold_tc = {di: articles[di].spans for di in idx}
     grid_c = [round(x, 3) for x in np.arange(0.10, 0.71, 0.025)]
+    grid_r = [0.0, 0.1, 0.15, 0.2, 0.25, 0.3]
     grid_t = [round(x, 2) for x in np.arange(0.05, 0.91, 0.05)] + [1.01]
     offs = list(zip(np.searchsorted(fz.sent_doc, idx), np.searchsorted(fz.clause_doc, idx),
                     np.searchsorted(fz.tok_doc, idx), strict=False))
@@ -248,28 +253,31 @@ def tune(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], 
     for di, off in zip(idx, offs, strict=False):
         _, cs, ts = _slices(fz, di, off)
         doc = fz.docs[di]
+        p_any = oof.tok[ts, -1]
         for th in grid_c:
-            c_cache[di, th] = [(a, b) for a, b, _, _ in clause_groups(doc, oof.clause[cs, 0], th)]
+            for r in grid_r:
+                c_cache[di, th, r] = [(a, b) for a, b, _, _ in clause_spans(doc, oof.clause[cs, 0], th, p_any, r)]
         for j, lab in enumerate(TOKEN_TECHNIQUES):
             for th in grid_t:
                 t_cache[di, lab, th] = [(a, b) for a, b, _ in token_runs(doc, oof.tok[ts, j], th)]
 
-    def si(c_th: float, t_th: dict[str, float]) -> float:
+    def si(c_th: float, r: float, t_th: dict[str, float]) -> float:
         pred = {}
         for di in idx:
-            sp = c_cache[di, c_th] + rules[di]
+            sp = c_cache[di, c_th, r] + rules[di]
             for lab in TOKEN_TECHNIQUES:
                 sp += t_cache[di, lab, t_th[lab]]
             pred[di] = sp
         return si_score(pred, gold_si).f1
 
-    c_th = 0.3
+    c_th, r = 0.3, 0.0
     t_th = {lab: 1.01 for lab in TOKEN_TECHNIQUES}
     for _ in range(2):
-        c_th = max((si(th, t_th), th) for th in grid_c)[1]
+        c_th, r = max((si(th, rr, t_th), th, rr) for th in grid_c for rr in grid_r)[1:]
         for lab in TOKEN_TECHNIQUES:
-            t_th[lab] = max((si(c_th, {**t_th, lab: th}), th) for th in grid_t)[1]
+            t_th[lab] = max((si(c_th, r, {**t_th, lab: th}), th) for th in grid_t)[1]
     model.sent_threshold = float(c_th)
+    model.refine = float(r)
     model.tok_thresholds = {k: float(v) for k, v in t_th.items()}
     best = (-1.0, 1.01)
     for th in [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01]:
@@ -284,11 +292,12 @@ def _fit_context(model: TechniqueModel, fz: Featurised, idx: np.ndarray, oof: OO
     then replace oof.clause by the second-stage probabilities so thresholds are tuned on what inference emits."""
     from sklearn.linear_model import LogisticRegression
 
-    offs = np.searchsorted(fz.clause_doc, idx)
+    offs = zip(np.searchsorted(fz.sent_doc, idx), np.searchsorted(fz.clause_doc, idx),
+               np.searchsorted(fz.tok_doc, idx), strict=True)
     feats, ys, sl = [], [], []
     for di, off in zip(idx, offs, strict=True):
-        cs = slice(off, off + len(fz.docs[di].clauses))
-        feats.append(context_features(fz.docs[di], oof.clause[cs, 0]))
+        ss, cs, ts = _slices(fz, di, off)
+        feats.append(context_features(fz.docs[di], oof.clause[cs, 0], oof.sent[ss], oof.tok[ts]))
         ys.append(fz.clause_y[cs, 0])
         sl.append(cs)
     x = np.vstack(feats)
