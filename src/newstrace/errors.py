@@ -24,3 +24,7 @@ class NothingIngested(NewstraceError):
 
 class StoreError(NewstraceError):
     """The DuckDB store is missing, locked, or of an unknown schema."""
+
+
+class ModelError(NewstraceError):
+    """A shipped model file is missing or of a format this version cannot read."""

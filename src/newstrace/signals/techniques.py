@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from newstrace.errors import ModelError
 from newstrace.model import TechniqueSpan
 from newstrace.signals import features as F
 from newstrace.signals.features import Doc, analyse
@@ -141,7 +142,7 @@ def _read_model(fh) -> TechniqueModel:
     with np.load(fh, allow_pickle=False) as z:
         meta = json.loads(bytes(z["meta"]).decode("utf-8"))
         if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unsupported technique model format {meta.get('format')!r}")
+            raise ModelError(f"unsupported technique model format {meta.get('format')!r}; `make train` rebuilds it")
         layers = {}
         for name in ("clause", "sent", "tok"):
             labels = list(meta[name + "_labels"])
@@ -160,7 +161,7 @@ SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
 @lru_cache(maxsize=4)
 def _load_cached(path: str) -> TechniqueModel:
     if not Path(path).is_file():
-        raise FileNotFoundError(f"technique model {path} is missing; `make train` rebuilds the shipped one")
+        raise ModelError(f"technique model {path} is missing; `make train` rebuilds the shipped one")
     with open(path, "rb") as fh:
         return _read_model(io.BytesIO(fh.read()))
 
