@@ -23,16 +23,19 @@ def plan(shared: Path, quick: bool) -> dict[str, list[str]]:
     return {
         "ingest": ["ingest.py", "--pages", "100" if quick else "300", "--repeats", "3", "--shared", str(shared)],
         "pan13": ["pan13.py", "--data", str(shared / "data" / "pan13-train"), "--runs", "1" if quick else "3",
-                  *(["--subset", "800"] if quick else [])],
+                  "--split", "--baseline-sample", "200", *(["--subset", "800"] if quick else [])],
         "synth_quality": ["synth_quality.py", "-n", "300" if quick else "1000", "--base", str(ptc / "train-articles")],
-        "reuse_scale": ["reuse_scale.py", "--sizes", *(["10000"] if quick else ["10000", "100000", "300000"]),
-                        "--minhash", "10000", "--query", "10000" if quick else "100000"],
+        "reuse_scale": ["reuse_scale.py", "--sizes", "--analyze", *(["10000"] if quick else ["10000", "100000", "300000"]),
+                        "--minhash", *(["10000"] if quick else ["10000", "100000"]),
+                        "--query", "10000" if quick else "100000"],
         "edits": ["edits.py", "--ptc", str(ptc / "train-articles"), "--pairs", "50"],
         "ptc_cv": ["ptc_cv.py", "--data", str(ptc), *(["--limit", "120"] if quick else [])],
+        "ptc_speed": ["ptc_speed.py"],
         "attributions": ["attributions.py", "--data", str(ptc / "train-articles")],
         "network_quality": ["network.py", "quality", "--seeds", "5" if quick else "20"],
         "network_speed": ["network.py", "speed", "--runs", "3"],
-        "web_load": ["web_load.py", *(["--articles", "10000"] if quick else [])],
+        "web_load": ["web_load.py", *(["--articles", "10000", "--urls", "600"] if quick else [])],
+        "spark": ["spark.py", "--corpus", "demo"],
     }
 
 
