@@ -72,6 +72,45 @@ def test_align_reports_a_missing_file(tmp_path: Path) -> None:
     assert result.returncode == 1 and "nope.txt: no such file" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["align", "--pairs", "missing.tsv"], "missing.tsv: no such file"),
+        (["align", "--pairs", "latin1.txt"], "latin1.txt: not valid UTF-8"),
+        (["diff", "latin1.txt", "plain.txt"], "latin1.txt: not valid UTF-8"),
+        (["diff", "folder", "plain.txt"], "folder: cannot read"),
+        (["query", "plain.txt", "--db", "plain.txt"], "plain.txt: cannot open store"),
+        (["network", "--db", "missing.duckdb"], "missing.duckdb: no such store"),
+        (["report", "--db", "missing.duckdb"], "missing.duckdb: no such store"),
+        (["serve", "--db", "missing.duckdb", "--workers", "2"], "missing.duckdb: no such store"),
+        (["synth", "score", "truth.json", "nowhere"], "nowhere: no such folder"),
+        (["synth", "score", "truth.json", "folder"], "truth.json: cannot read truth file"),
+    ],
+)
+def test_user_mistakes_are_one_clean_error(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (tmp_path / "plain.txt").write_text("plain words here", "utf-8")
+    (tmp_path / "folder").mkdir()
+    result = nt(*args, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
+    # a mistyped --db must not leave an empty store behind
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_file_names_are_never_console_markup(tmp_path: Path) -> None:
+    # "[/]" is an error in rich markup and "[bold]" would vanish into styling: both must print as typed.
+    result = nt("diff", "[/]odd.txt", "[bold]name.txt", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "[/]odd.txt: no such file" in result.stderr
+    (tmp_path / "[bold]name.txt").write_text(SOURCE, "utf-8")
+    ingest = nt("ingest", "[bold]name.txt", "[red]gone.txt", "--db", "s.duckdb", "-q", cwd=tmp_path)
+    assert ingest.returncode == 0, ingest.stderr
+    assert "skipped [red]gone.txt" in ingest.stderr
+    errors = nt("errors", "--db", "s.duckdb", cwd=tmp_path)
+    assert errors.returncode == 0 and "[red]gone.txt" in errors.stdout
+
+
 def test_diff_json_html_and_terminal(pair: tuple[Path, Path], tmp_path: Path) -> None:
     source, copy = pair
     result = nt("diff", str(source), str(copy), "--json")

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from newstrace.errors import NewstraceError
 from newstrace.output import CsvFlag, JsonFlag, JsonlFlag, choose_format, emit_rows
@@ -28,7 +29,9 @@ app = typer.Typer(
 synth_app = typer.Typer(help="The synthetic news-reuse benchmark: generate a corpus with truth, score a run.")
 app.add_typer(synth_app, name="synth")
 
-err = Console(stderr=True, highlight=False)
+# markup off by default: messages carry file names, reasons and article text. The few styled lines opt in
+# with markup=True and escape every value they interpolate.
+err = Console(stderr=True, highlight=False, markup=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB store.")]
@@ -46,7 +49,7 @@ def clean_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except NewstraceError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -67,7 +70,7 @@ def progress_bar(quiet: bool):
 
 
 def report_problem(problem: Any) -> None:
-    err.print(f"[yellow]skipped[/] {problem}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[yellow]skipped[/] {escape(str(problem))}", markup=True, highlight=False, soft_wrap=True)
 
 
 # ---- ingest and analyze ---------------------------------------------------------------------------------------------
@@ -142,7 +145,7 @@ def analyze(
         run = Run(
             store=store, inputs=inputs, out_dir=out, max_bytes=max_bytes, workers=workers,
             on_problem=report_problem, progress=progress,
-            status=None if quiet else (lambda m: err.print(f"[dim]{m}[/]", markup=True)),
+            status=None if quiet else (lambda m: err.print(f"[dim]{escape(str(m))}[/]", markup=True)),
         )
         (analyze_on_spark if engine == "spark" else run_analyze)(run, chosen)
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
@@ -160,6 +163,8 @@ def _read_text(path: Path) -> str:
         raise NewstraceError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise NewstraceError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise NewstraceError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _passage_dict(p: Any) -> dict:
@@ -183,7 +188,7 @@ def align(
 
     if pairs is not None:
         jobs = []
-        for n, line in enumerate(pairs.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(_read_text(pairs).splitlines(), 1):
             if not line.strip():
                 continue
             parts = line.split("\t")
@@ -372,6 +377,9 @@ def report(
     from newstrace.pipeline import analyze as run_analyze
     from newstrace.store import Store
 
+    if not Path(db).is_file():
+        # Store(db) would create an empty store and write an empty report: a typo'd --db is far likelier.
+        raise NewstraceError(f"{db}: no such store (run `newstrace ingest ... --db {db}`)")
     with Store(db) as store:
         run = Run(store=store, out_dir=out)
         run_analyze(run, ["reuse", "edits", "signals", "network", "report"])
@@ -391,10 +399,14 @@ def serve(
 
     import uvicorn
 
+    from newstrace.store import Store
     from newstrace.web.app import create_app
 
+    # Open the store here so a missing or broken one is one clean error, not a traceback in each worker.
+    Store(db, read_only=True).close()
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach it can read the store", markup=True)
+        err.print(f"[yellow]warning:[/] serving on {escape(host)}: anyone who can reach it can read the store",
+                  markup=True)
     err.print(f"newstrace on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
     if workers > 1:
         os.environ["NEWSTRACE_DB"] = str(Path(db).resolve())

@@ -63,14 +63,16 @@ def emit_rows(
     else:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
+        # Cells hold article titles, outlets and file names: `Text` keeps `[bold]` or `[/]` in them literal.
         items = list(rows)
-        table = Table(title=title)
+        table = Table(title=Text(title) if title is not None else None)
         cols = list(columns or (items[0].keys() if items else []))
         for c in cols:
             table.add_column(c)
         for row in items:
-            table.add_row(*(_short(row.get(c)) for c in cols))
+            table.add_row(*(Text(_short(row.get(c))) for c in cols))
         Console(file=out).print(table)
         n = len(items)
     return n

@@ -61,7 +61,7 @@ def print_diff(source: str, copy: str, record: dict) -> None:
     for col in ("kind", "source text", "copy text", "count"):
         table.add_column(col)
     for s in systematic:
-        table.add_row(s["kind"], Text(repr(s["source_text"])), Text(repr(s["copy_text"])), str(s["count"]))
+        table.add_row(Text(s["kind"]), Text(repr(s["source_text"])), Text(repr(s["copy_text"])), str(s["count"]))
     console.print(table)
     source_view, copy_view = Text(source), Text(copy)
     for e in record.get("edits", []):
@@ -70,8 +70,8 @@ def print_diff(source: str, copy: str, record: dict) -> None:
         if e["kind"] in ("insert", "replace", "move") and e["copy_end"] > e["copy_start"]:
             copy_view.stylize("bold green", e["copy_start"], e["copy_end"])
     side = Table(show_lines=False, expand=True)
-    side.add_column(f"source ({record.get('source')})", ratio=1)
-    side.add_column(f"copy ({record.get('copy')})", ratio=1)
+    side.add_column(Text(f"source ({record.get('source')})"), ratio=1)
+    side.add_column(Text(f"copy ({record.get('copy')})"), ratio=1)
     side.add_row(source_view, copy_view)
     console.print(side)
     console.print(Text(f"{len(record.get('edits', []))} edits: red = cut or replaced in the source, "

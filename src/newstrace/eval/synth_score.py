@@ -30,6 +30,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from newstrace.errors import NewstraceError
 from newstrace.eval.plagdet import Case, plagdet
 
 _EDGE_PUNCT = " \t\n,.;:!?\"'“”‘’()[]-–—"
@@ -263,8 +264,16 @@ def score_network(truth: dict, graph_path: Path) -> dict:
 
 def score(truth_path: Path, analyze_dir: Path) -> dict:
     """All metrics for one analyze folder; see the module docstring for each definition."""
-    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
     d = Path(analyze_dir)
+    if not d.is_dir():
+        # Missing run files score as empty (a stage may be skipped), so a wrong folder would score all zeros.
+        raise NewstraceError(f"{d}: no such folder (give an `analyze --out` folder)")
+    try:
+        truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise NewstraceError(f"{truth_path}: cannot read truth file: {exc.strerror or exc}") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise NewstraceError(f"{truth_path}: not a truth.json file: {exc}") from None
     reuse, edits, families = _jsonl(d / "reuse.jsonl"), _jsonl(d / "edits.jsonl"), _jsonl(d / "families.jsonl")
     return {"pairs": score_pairs(truth, reuse), "passages": score_passages(truth, reuse),
             "systematic": score_systematic(truth, edits), "cuts": score_cuts(truth, edits),
