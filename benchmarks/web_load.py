@@ -1,17 +1,24 @@
-"""Load test of `newstrace serve` on a large synthetic store: p50/p95/p99 latency per page, cold and warm.
+"""Load test of `newstrace serve` on a large synthetic store: p50/p95/p99 latency, cold and warm.
 
 Builds (or reuses) a store of N random articles with families, reuse pairs, edits and signals rows, and draws
 a realistic mix of U distinct URLs (articles, families, pairs, their .json twins, list pages, searches, the
-overview and network). For each client count it starts a fresh server (uvicorn in a subprocess on a free
-loopback port, so its page cache starts empty), then runs two passes over the same URLs in shuffled order:
-cold (every URL requested for the first time) and warm (each a second time). Target: p95 <= 100 ms with 20
-clients.
+overview and network). For each load generator, worker count and client count it starts a fresh server
+(uvicorn in a subprocess on a free loopback port, so its page cache starts empty), then runs two passes over
+the same URLs in shuffled order: cold (every URL requested exactly once, for the first time) and warm (each a
+second time). Target: p95 <= 100 ms with 20 clients.
 
-The load generator is a raw asyncio HTTP/1.1 client with one keep-alive connection per client: it shares the
-machine's cores with the server, so it must cost little. Every phase stops at `--max-seconds`.
+Two load generators, both closed-loop with one keep-alive HTTP/1.1 connection per client:
+- wrk (`apt-get install wrk`), driven by web_load.lua: written in C, it leaves the CPUs to the server. It
+  gives the headline figures. Its Lua script hands every URL out once, as the Python client does.
+- a raw asyncio client in this file: per-page tables, but it costs about as much CPU as the server's cheap
+  pages, which it then competes with. Used alone when wrk is not installed (the output says so).
+"Server CPU" is the user+system time of the uvicorn process(es) per request, read from /proc: on a shared
+machine it is steadier than latency. Every phase stops at `--max-seconds`.
 
-python benchmarks/web_load.py                                   # 100k articles, 2,000 URLs, 1 and 20 clients
-python benchmarks/web_load.py --articles 10000 --urls 600 --clients 20 --workers 2"""
+python benchmarks/web_load.py              # 100k articles, 2,000 URLs, 1 and 20 clients, 1 and 2 workers
+python benchmarks/web_load.py --client wrk --clients 20 --workers 1 --repeats 5
+python benchmarks/web_load.py --articles 10000 --urls 600  # quick
+python benchmarks/web_load.py --in-process                 # CPU per cold page, no HTTP"""
 
 from __future__ import annotations
 
@@ -20,15 +27,20 @@ import asyncio
 import json
 import os
 import random
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+
+HERE = Path(__file__).resolve().parent
 
 WORDS = (
     "government minister said police report attack border town officials claimed sources analysts "
@@ -311,22 +323,127 @@ def stats(ts: list[float]) -> tuple[float, float, float]:
     return float(np.percentile(a, 50)), float(np.percentile(a, 95)), float(np.percentile(a, 99))
 
 
-def report(label: str, res: dict, n_req: int) -> list[str]:
-    done = sum(len(v) for v in res["timings"].values())
-    lines = [
-        f"\n### {label}: {done}/{n_req} requests in {res['wall']:.1f}s ({done / res['wall']:.0f} req/s), "
-        f"server CPU {1000 * res.get('cpu', 0) / max(done, 1):.1f} ms/request, "
-        f"failures: {len(res['failures'])}"
-        + (f", stopped early ({res['left']} left)" if res["left"] else ""),
-        f"{'page':<14} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}",
-    ]
+def wrk_phase(port: int, jobs: list[tuple[str, str]], clients: int, max_seconds: float, threads: int) -> dict:
+    """One pass of `jobs` with wrk (web_load.lua): every URL once, `clients` keep-alive connections. wrk runs
+    until it is interrupted, so we wait for each of its threads to report its share done, then stop it."""
+    with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
+        url_file, done_prefix = Path(tmp) / "urls.txt", Path(tmp) / "done"
+        url_file.write_text("".join(u + "\n" for _, u in jobs), encoding="utf-8")
+        threads = max(1, min(threads, clients))
+        cmd = [
+            "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{int(max_seconds) + 60}s",
+            "--timeout", "30s", "-s", str(HERE / "web_load.lua"), f"http://127.0.0.1:{port}",
+            "--", str(url_file), str(done_prefix), str(threads),
+        ]  # fmt: skip
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        marks = [Path(f"{done_prefix}.{k}") for k in range(threads)]
+        while not all(m.exists() for m in marks) and proc.poll() is None:
+            if time.perf_counter() - started > max_seconds:
+                break
+            time.sleep(0.005)
+        wall = time.perf_counter() - started
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        answered = failures = 0
+        for m in marks:
+            if m.exists():
+                a, f = m.read_text().split()
+                answered, failures = answered + int(a), failures + int(f)
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no summary:\n{out}")
+    got = dict(kv.split("=") for kv in line.split()[1:])
+    errors = sum(int(v) for k, v in got.items() if k.startswith("errors_") and k != "errors_status")
+    return {
+        "done": int(got["requests"]),
+        "wall": wall,
+        "left": len(jobs) - answered,
+        "p": tuple(int(got[k]) / 1000 for k in ("p50_us", "p95_us", "p99_us")),
+        "failures": failures + errors,
+    }
+
+
+def python_phase(port: int, jobs: list[tuple[str, str]], clients: int, max_seconds: float) -> dict:
+    res = asyncio.run(_phase(port, jobs, clients, max_seconds))
+    everything = [t for v in res["timings"].values() for t in v]
+    res["done"] = len(everything)
+    res["p"] = stats(everything) if everything else (float("nan"),) * 3
+    res["failures"] = len(res["failures"])
+    return res
+
+
+def breakdown(res: dict) -> list[str]:
+    """The Python client's per-page table."""
+    lines = [f"{'page':<14} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
     everything = [t for v in res["timings"].values() for t in v]
     for name, ts in sorted(res["timings"].items()) + [("ALL", everything)]:
         if ts:
             p50, p95, p99 = stats(ts)
             lines.append(f"{name:<14} {len(ts):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f}")
-    if res["failures"]:
-        lines.append("failures: " + ", ".join(res["failures"][:5]))
+    return lines
+
+
+ROW = (
+    "| {client} | {workers} | {clients} | {phase} | {done} | {rps:.0f} | {p50:.1f} | {p95:.1f} | {p99:.1f} "
+    "| {cpu:.2f} | {failures} | {load} |"
+)
+
+
+def in_process(db: Path, urls: list[tuple[str, str]], seed: int) -> list[str]:
+    """CPU of a cold page without HTTP: the ASGI app called directly (fresh page cache, every URL once), the
+    per-page median wall time and the process CPU per page. No load generator shares the cores."""
+    from newstrace.web.app import create_app
+
+    app = create_app(db)
+
+    async def call(url: str) -> int:
+        path, _, query = url.partition("?")
+        scope = {
+            "type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+            "query_string": query.encode(), "headers": [(b"host", b"x"), (b"accept", b"text/html")],
+            "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+            "root_path": "", "state": {},
+        }  # fmt: skip
+        status, asked = 0, False
+
+        async def receive() -> dict:
+            nonlocal asked
+            if asked:  # a streaming response listens for a disconnect: there is none
+                await asyncio.sleep(3600)
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(scope, receive, send)
+        return status
+
+    async def run() -> tuple[dict[str, list[float]], float, int]:
+        await call("/favicon.ico")  # builds the middleware stack
+        timings: dict[str, list[float]] = {}
+        failures = 0
+        cpu = time.process_time()
+        for name, url in jobs:
+            t = time.perf_counter()
+            failures += await call(url) != 200
+            timings.setdefault(name, []).append(time.perf_counter() - t)
+        return timings, time.process_time() - cpu, failures
+
+    jobs = urls[:]
+    random.Random(f"{seed}-cold").shuffle(jobs)
+    timings, cpu, failures = asyncio.run(run())
+    everything = [t for v in timings.values() for t in v]
+    lines = [
+        f"\n### in process, cold: {len(everything)} pages, CPU {1000 * cpu / len(everything):.2f} ms/page, "
+        f"failures: {failures}",
+        f"{'page':<14} {'n':>5} {'median ms':>10} {'mean ms':>8}",
+    ]
+    for name, ts in sorted(timings.items()) + [("ALL", everything)]:
+        lines.append(f"{name:<14} {len(ts):>5} {1000 * np.median(ts):>10.2f} {1000 * np.mean(ts):>8.2f}")
     return lines
 
 
@@ -336,12 +453,35 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--urls", type=int, default=2000, help="distinct URLs in the mix")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 20])
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="uvicorn worker processes")
+    ap.add_argument(
+        "--client",
+        nargs="+",
+        choices=["wrk", "python"],
+        help="load generators (default: wrk for the figures and python for the per-page tables; python only "
+        "when wrk is not installed)",
+    )
+    ap.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (one is plenty for 20 clients)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="wrk runs (each with a fresh server) per setting; the table adds their medians. The Python "
+        "client, there for the per-page tables, runs once",
+    )
     ap.add_argument("--max-seconds", type=float, default=120, help="stop each phase after this long")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="only time each cold page in this process, the ASGI app called directly (no HTTP, no load)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rebuild", action="store_true")
     args = ap.parse_args()
     db = args.db or Path(f"/tmp/newstrace-web-load-{args.articles}.duckdb")
+    clients_kinds = args.client or (["wrk", "python"] if shutil.which("wrk") else ["python"])
+    if "wrk" in clients_kinds and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --client python")
 
     if args.rebuild and db.exists():
         db.unlink()
@@ -350,30 +490,101 @@ def main() -> None:
         build_store(db, args.articles, args.seed)
         print(f"built {db} ({args.articles} articles) in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     urls = url_mix(db, args.urls, args.seed)
-    out = [f"web load: {db.name}, {len(urls)} distinct URLs, workers={args.workers}"]
-    for clients in args.clients:
-        t = time.perf_counter()
-        server, port = start_server(db, args.workers)
-        startup = time.perf_counter() - t
-        try:
-            for phase in ("cold", "warm"):
-                jobs = urls[:]
-                random.Random(f"{args.seed}-{phase}").shuffle(jobs)
-                cpu = cpu_seconds(server.pid)
-                res = asyncio.run(_phase(port, jobs, clients, args.max_seconds))
-                res["cpu"] = cpu_seconds(server.pid) - cpu
-                out += report(
-                    f"{clients} client{'s' if clients > 1 else ''}, {phase} (server start {startup:.1f}s)",
-                    res,
-                    len(jobs),
-                )
-        finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    print("\n".join(out))
+    if args.in_process:
+        lines = in_process(db, urls, args.seed)
+        print("\n".join([f"web load: {db.name}, {len(urls)} distinct URLs", *lines]))
+        return
+    head = [f"web load: {db.name}, {len(urls)} distinct URLs, {os.cpu_count()} CPUs"]
+    if not shutil.which("wrk"):
+        head.append(
+            "wrk not found (apt-get install wrk): the Python client measures everything, and it shares the "
+            "CPUs with the server"
+        )
+    head += [
+        "",
+        "| client | workers | clients | pass | requests | req/s | p50 ms | p95 ms | p99 ms "
+        "| server CPU ms/req | failures | load avg |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows: list[str] = []
+    tables: list[str] = []
+    results: dict[tuple, list[dict]] = {}
+    for kind in clients_kinds:
+        for workers in args.workers:
+            for clients in args.clients:
+                for rep in range(args.repeats if kind == "wrk" else 1):
+                    t = time.perf_counter()
+                    server, port = start_server(db, workers)
+                    startup = time.perf_counter() - t
+                    try:
+                        for phase in ("cold", "warm"):
+                            jobs = urls[:]
+                            random.Random(f"{args.seed}-{phase}").shuffle(jobs)
+                            cpu = cpu_seconds(server.pid)
+                            if kind == "wrk":
+                                res = wrk_phase(port, jobs, clients, args.max_seconds, args.wrk_threads)
+                            else:
+                                res = python_phase(port, jobs, clients, args.max_seconds)
+                            res["cpu"] = cpu_seconds(server.pid) - cpu
+                            res["load"] = os.getloadavg()[0]
+                            key = (kind, workers, clients, phase)
+                            results.setdefault(key, []).append(res)
+                            rows.append(row(key, res))
+                            if kind == "python":
+                                tables += [
+                                    f"\n### python client, {workers} worker{'s' if workers > 1 else ''}, "
+                                    f"{clients} client{'s' if clients > 1 else ''}, {phase} (server start "
+                                    f"{startup:.1f}s, run {rep + 1})",
+                                    *breakdown(res),
+                                ]
+                    finally:
+                        server.terminate()
+                        try:
+                            server.wait(15)
+                        except subprocess.TimeoutExpired:
+                            server.kill()
+    if any(len(runs) > 1 for runs in results.values()):
+        rows.append("")
+        rows.append(f"Medians of {args.repeats} runs:")
+        rows += head[-2:]
+        for key, runs in results.items():
+            if len(runs) > 1:
+                rows.append(row(key, median_run(runs)))
+    print("\n".join(head + rows + tables))
+
+
+def row(key: tuple, res: dict) -> str:
+    kind, workers, clients, phase = key
+    done = res["done"]
+    p50, p95, p99 = res["p"]
+    return ROW.format(
+        client=kind,
+        workers=workers,
+        clients=clients,
+        phase=phase + (f" (stopped early, {res['left']} left)" if res.get("left") else ""),
+        done=done,
+        rps=done / res["wall"] if res["wall"] else 0,
+        p50=p50,
+        p95=p95,
+        p99=p99,
+        cpu=1000 * res["cpu"] / max(done, 1),
+        failures=res["failures"],
+        load=f"{res['load']:.1f}",
+    )
+
+
+def median_run(runs: list[dict]) -> dict:
+    """Each figure's median over the runs (so the p95 is the median p95, not a pooled one)."""
+    med = lambda xs: float(np.median(xs))  # noqa: E731
+    return {
+        "done": int(med([r["done"] for r in runs])),
+        "wall": med([r["wall"] for r in runs]),
+        "left": int(max(r["left"] for r in runs)),
+        "p": tuple(med([r["p"][i] for r in runs]) for i in range(3)),
+        "cpu": med([r["cpu"] for r in runs]),
+        "failures": sum(r["failures"] for r in runs),
+        "load": med([r["load"] for r in runs]),
+    }
 
 
 if __name__ == "__main__":

@@ -232,3 +232,118 @@ def test_a_missing_page_is_an_html_page_and_a_missing_record_is_json(client):
         assert r.status_code == 404 and r.json()["detail"].endswith("not found"), url
     r = client.get("/article/nope", headers={"Accept": "application/json"})
     assert r.status_code == 404 and r.json() == {"detail": "article not found"}
+
+
+# ---- one statement per page: rowid lookups, family diffs, token search -------------------------------------
+
+
+def _families_store(path: Path) -> Path:
+    """Twelve families of 2-5 members with copies of copies (so a copy has several sources and the parent is
+    chosen by score and number of edits), rows inserted out of key order (so rowids are scattered), some
+    signals, and titles with repeated words, phrases and odd whitespace for the search."""
+    import json
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from newstrace.model import Article, Family, Passage, ReusePair
+    from newstrace.store import Store
+
+    rng = random.Random(5)
+    words = ["border", "town", "said", "unsaid", "grain", "depot", "Döner", "x"]
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    arts = [
+        Article(
+            id=f"n{i:03d}" + (" b" if i % 17 == 0 else ""),
+            text=" ".join(rng.choices(words, k=60)),
+            outlet=f"o{i % 7}.example",
+            published=t0 + timedelta(hours=i) if i % 11 else None,
+            title=("\t" if i % 13 == 0 else " ").join(rng.choices(words, k=5))
+            + ("\xa0said" if i % 5 else ""),
+        )
+        for i in range(80)
+    ]
+    pairs, fams, edits, signals = [], [], [], []
+    for f in range(12):
+        ids = [a.id for a in rng.sample(arts, rng.randint(2, 5))]
+        fams.append(Family(f"F{f:02d}", ids[0], ids))
+        for k in range(1, len(ids)):
+            for j in range(max(0, k - 2), k):  # each copy matches its two predecessors
+                score = rng.choice([0.8, 0.9])
+                pairs.append(ReusePair(ids[j], ids[k], score, "dated", [Passage(0, 5, 0, 5)]))
+                ed = [{"kind": "insert", "source_start": 1, "source_end": 1, "copy_start": 2, "copy_end": 4,
+                       "source_text": "", "copy_text": "xy"}] * rng.randint(0, 3)  # fmt: skip
+                sy = [{"kind": "insert", "source_text": "", "copy_text": "xy", "count": 1,
+                       "copy_spans": [[2, 4]]}]  # fmt: skip
+                edits.append((ids[j], ids[k], json.dumps(ed), json.dumps(sy if ed else [])))
+    injection = {"phrase": "said", "anchor": "town", "count": 2, "spans": [[0, 4]], "seams": []}
+    technique = {"technique": "Doubt", "start": 0, "end": 3, "score": 0.5}
+    for a in arts[::3]:
+        inj = [injection] if rng.random() < 0.5 else []
+        signals.append((a.id, json.dumps([technique]), "[]", json.dumps(inj), json.dumps(None)))
+    uniq = {(p.source, p.copy): p for p in pairs}
+    with Store(path) as s:
+        s.add_articles(arts)
+        s.replace_reuse(rng.sample(list(uniq.values()), len(uniq)), fams)
+        s.replace_rows("edits", rng.sample(list({(e[0], e[1]): e for e in edits}.values()), len(uniq)))
+        s.replace_rows("signals", rng.sample(signals, len(signals)))
+    return path
+
+
+def test_one_statement_lookups_answer_what_the_sql_data_layer_answers(tmp_path):
+    from newstrace.report import data
+    from newstrace.web.app import FAMILY_DIFFS
+    from newstrace.web.lookup import Lookup
+
+    path = _families_store(tmp_path / "fams.duckdb")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        lk = Lookup.load(con)
+        statements: list[str] = []
+
+        class Counting:  # counts the statements a page costs
+            def execute(self, sql, params=None):
+                statements.append(sql)
+                return con.execute(sql, params)
+
+        for fid in sorted(lk.heads):
+            statements.clear()
+            fam, recs = lk.family_page(Counting(), fid, FAMILY_DIFFS)
+            assert len(statements) == 1
+            assert fam == data.family(con, fid) and lk.family(con, fid) == fam
+            order = {m["id"]: i for i, m in enumerate(fam["members"])}
+            direct = sorted((p for p in fam["pairs"] if p["parent"]), key=lambda p: order[p["copy"]])
+            assert recs == [data.pair(con, p["source"], p["copy"]) for p in direct[:FAMILY_DIFFS]]
+            assert len(fam["pairs"]) > len(direct) or len(fam["members"]) == 2
+        for s, c in lk.pair_rowid:
+            statements.clear()
+            assert lk.pair(Counting(), s, c) == data.pair(con, s, c)
+            assert len(statements) == 1
+        for aid in lk.order:
+            assert lk.article(con, aid) == data.article(con, aid), aid
+        queries = ("said", "SAID", "aid", "r t", "border town", "\xa0said", "n01", "b", " ", "ö", "o\tb")
+        for q in queries:
+            for kw in ({"q": q}, {"q": q, "findings_only": True}, {"q": q, "outlet": "o3.example"}):
+                assert lk.articles(**kw, limit=100) == data.articles(con, **kw, limit=100), kw
+    finally:
+        con.close()
+
+
+def test_token_search_finds_every_line_a_substring_scan_finds():
+    import random
+
+    from newstrace.web import search
+    from newstrace.web.search import TitleSearch
+
+    rng = random.Random(3)
+    alphabet = ["ab", "ba", "a", "b", "c", " ", "  ", "\t", "\xa0", "\x1c", "é", "ü"]
+    lines = [
+        "".join(rng.choices(alphabet, k=rng.randint(0, 12))) + f"\x00id{i}" + rng.choice(["", " x", "ab"])
+        for i in range(3 * search.MAX_TOKENS)  # enough distinct ids that "id" takes the scan path
+    ]
+    ts = TitleSearch(lines)
+    queries = ["a", "ab", "ba", "bab", "a b", "b\ta", " ", "\xa0", "\x1c", "id", "id1", "d12", "é", "x"]
+    queries += ["".join(rng.choices(alphabet, k=rng.randint(1, 4))) for _ in range(200)]
+    for q in queries:
+        want = [i for i, line in enumerate(lines) if q in line] if "\x00" not in q and "\n" not in q else []
+        assert ts.find(q) == want, repr(q)
+    assert ts.find("") == [] and ts.find("a\x00i") == [] and TitleSearch([]).find("a") == []

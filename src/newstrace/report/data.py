@@ -376,21 +376,7 @@ def assemble_family(
                 "systematic": [{**x, "explanation": explain(x)} for x in systematic],
             }
         )
-    # Each copy's parent: among its sources of known direction, the one it changed least (a copy of a copy
-    # inherits the earlier edits, so its direct source differs from it the least), then the latest published.
-    parent: dict[str, dict] = {}
-    order = {m["id"]: i for i, m in enumerate(members)}
-    for p in sorted(
-        pairs,
-        key=lambda p: (
-            p["direction"] == "unknown",
-            round(-p["score"], 2),
-            p["edits"],
-            -order.get(p["source"], 0),
-            p["source"],
-        ),
-    ):
-        parent.setdefault(p["copy"], p)
+    parent = parent_links(pairs, members)
     for p in pairs:
         p["parent"] = parent.get(p["copy"]) is p
     for m in members:
@@ -409,6 +395,26 @@ def assemble_family(
         "outlets": sorted({m["outlet"] or "" for m in members}),
         "chains": _chains(origin, ids, parent),
     }
+
+
+def parent_links(pairs: list[dict], members: list[dict]) -> dict[str, dict]:
+    """Each copy's parent pair: among its sources of known direction, the one it changed least (a copy of a
+    copy inherits the earlier edits, so its direct source differs from it the least), then the latest
+    published. `pairs` need source, copy, score (rounded to 4 places), direction and edits (a count)."""
+    parent: dict[str, dict] = {}
+    order = {m["id"]: i for i, m in enumerate(members)}
+    for p in sorted(
+        pairs,
+        key=lambda p: (
+            p["direction"] == "unknown",
+            round(-p["score"], 2),
+            p["edits"],
+            -order.get(p["source"], 0),
+            p["source"],
+        ),
+    ):
+        parent.setdefault(p["copy"], p)
+    return parent
 
 
 def _chains(origin: str, ids: list[str], parent: dict[str, dict]) -> list[list[str]]:

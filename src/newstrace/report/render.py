@@ -40,6 +40,9 @@ def env() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship inside the package and do not change while a process runs: no stat() of the
+        # template file on every get_template.
+        auto_reload=False,
     )
     e.globals.update(
         TECHNIQUES=TECHNIQUES,
@@ -80,6 +83,7 @@ def anchor(prefix: str, key: str) -> str:
 # ---- formatting filters ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)  # list pages print the same few thousand dates over and over
 def day(value: str | None, with_time: bool = True) -> str:
     if not value:
         return "no date"
