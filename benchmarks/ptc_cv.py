@@ -1,6 +1,7 @@
 """5-fold article-level cross-validation of the propaganda-technique model on PTC train.
 
     .venv/bin/python benchmarks/ptc_cv.py --data ../shared/data/ptc-train [--folds 5] [--seed 13]
+    .venv/bin/python benchmarks/ptc_cv.py --minilm       # the optional contextual model (needs `make minilm`)
 
 Prints SI P/R/F1, technique-aware P/R/F1 overall and per technique (test folds only; thresholds are tuned inside
 the training folds), the median inference time per article (CPU and wall) and the saved size of the last fold's
@@ -19,7 +20,7 @@ import numpy as np
 
 from newstrace.eval.spans import si_score, technique_score
 from newstrace.signals import train as T
-from newstrace.signals.techniques import detect_techniques, save_model
+from newstrace.signals.techniques import detect_techniques, doc_techniques, save_model
 
 
 def main() -> None:
@@ -33,6 +34,11 @@ def main() -> None:
     ap.add_argument("--c-clause", type=float, default=T.Params.c_clause)
     ap.add_argument("--c-sent", type=float, default=T.Params.c_sent)
     ap.add_argument("--c-tok", type=float, default=T.Params.c_tok)
+    ap.add_argument("--minilm", action="store_true", help="the contextual model (MiniLM vectors, `make minilm`)")
+    ap.add_argument("--c-emb", type=float, default=T.Params.c_emb)
+    ap.add_argument("--no-emb-tok", action="store_true", help="with --minilm, no contextual token layer")
+    ap.add_argument("--cache", default="/tmp/newstrace-ptc-minilm",
+                    help="folder caching the pooled MiniLM vectors per article (encoding takes ~10 min)")
     args = ap.parse_args()
 
     articles = T.load_ptc(args.data)
@@ -40,8 +46,13 @@ def main() -> None:
         articles = articles[: args.limit]
     t0 = time.perf_counter()
     fz = T.featurise(articles)
+    vectors = None
+    if args.minilm:
+        vectors = T.contextual_vectors(articles, fz, cache_dir=args.cache, progress=True)
+        T.add_contextual(fz, vectors)
     params = T.Params(seed=args.seed, rules=not args.no_rules, context=not args.no_context, c_clause=args.c_clause,
-                      c_sent=args.c_sent, c_tok=args.c_tok)
+                      c_sent=args.c_sent, c_tok=args.c_tok, contextual=args.minilm, c_emb=args.c_emb,
+                      emb_tok=not args.no_emb_tok)
     order = np.random.default_rng(args.seed).permutation(len(articles))
     folds = [np.sort(order[i :: args.folds]) for i in range(args.folds)]
     pred: dict[str, list] = {}
@@ -50,8 +61,8 @@ def main() -> None:
         train_idx = np.setdiff1d(np.arange(len(articles)), test)
         model = T.fit(articles, params, fz=fz, train_idx=train_idx)
         for di in test:
-            pred[articles[di].id] = [(s.technique, s.start, s.end) for s in
-                                     detect_techniques(articles[di].text, model)]
+            spans = doc_techniques(model, fz.docs[di], vectors[di] if vectors else None)
+            pred[articles[di].id] = [(s.technique, s.start, s.end) for s in spans]
         print(f"fold {k}: sent_th={model.sent_threshold} tech_th={model.tech_threshold} "
               f"tok_th={model.tok_thresholds}", flush=True)
     gold_si = {a.id: a.si for a in articles}

@@ -31,6 +31,7 @@ def plan(shared: Path, quick: bool) -> dict[str, list[str]]:
                         "--query", "10000" if quick else "100000"],
         "edits": ["edits.py", "--ptc", str(ptc / "train-articles"), "--pairs", "50"],
         "ptc_cv": ["ptc_cv.py", "--data", str(ptc), *(["--limit", "120"] if quick else [])],
+        "ptc_cv_minilm": ["ptc_cv.py", "--data", str(ptc), "--minilm", *(["--limit", "120"] if quick else [])],
         "ptc_speed": ["ptc_speed.py"],
         "attributions": ["attributions.py", "--data", str(ptc / "train-articles")],
         "network_quality": ["network.py", "quality", "--seeds", "5" if quick else "20"],

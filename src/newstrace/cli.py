@@ -39,6 +39,10 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 MaxBytesOption = Annotated[
     int, typer.Option("--max-bytes", help="Skip (and report) any document larger than this many bytes.")
 ]
+TechniqueModelOption = Annotated[
+    str, typer.Option("--technique-model", help="default (fast, linear), or minilm (contextual: more accurate, "
+                      "about 50x slower; needs `make minilm`).")
+]
 
 
 def clean_errors(func: F) -> F:
@@ -131,6 +135,7 @@ def analyze(
     = "local",
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
     quiet: QuietOption = False,
+    technique_model: TechniqueModelOption = "default",
 ) -> None:
     """The main job: ingest, find reuse, edits, signals and the network, and write every contract file."""
     from newstrace.pipeline import Run, analyze_on_spark, parse_stages
@@ -140,10 +145,15 @@ def analyze(
     chosen = parse_stages(stages)
     if engine not in ("local", "spark"):
         raise NewstraceError(f"unknown engine '{engine}': choose local or spark")
+    if "signals" in chosen:
+        from newstrace.signals.techniques import ready_model
+
+        ready_model(technique_model)
     out.mkdir(parents=True, exist_ok=True)
     with Store(db or out / "newstrace.duckdb") as store, progress_bar(quiet) as progress:
         run = Run(
             store=store, inputs=inputs, out_dir=out, max_bytes=max_bytes, workers=workers,
+            technique_model=technique_model,
             on_problem=report_problem, progress=progress,
             status=None if quiet else (lambda m: err.print(f"[dim]{escape(str(m))}[/]", markup=True)),
         )
@@ -314,10 +324,14 @@ def signals(
     jsonl: JsonlFlag = False,
     json_: JsonFlag = False,
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    technique_model: TechniqueModelOption = "default",
 ) -> None:
     """Persuasion techniques, attributions and injections of each article (contract lines with --jsonl)."""
     from newstrace.ingest.sources import Problem, iter_input_files, read_file
     from newstrace.signals.analyse import analyse_article
+    from newstrace.signals.techniques import ready_model
+
+    model = ready_model(technique_model)
 
     results = []
     for item in iter_input_files(paths):
@@ -326,7 +340,7 @@ def signals(
             if isinstance(record, Problem):
                 report_problem(record)
                 continue
-            row = analyse_article(record)
+            row = analyse_article(record, model)
             if jsonl:
                 print(json.dumps({k: row[k] for k in ("id", "techniques", "attributions", "injections")},
                                  ensure_ascii=False))

@@ -32,6 +32,7 @@ class Run:
     out_dir: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     workers: int = 1
+    technique_model: str = "default"  # a name from signals.techniques.MODEL_FILES
     on_problem: Callable[[Problem], None] | None = None
     status: StatusHook | None = None
     progress: Any = None  # a rich Progress, when the CLI drives the run
@@ -95,7 +96,8 @@ def analyze_on_spark(run: Run, stages: Sequence[str]) -> Run:
     write_jsonl(run.out_dir / "articles.jsonl", article_rows(run.load_articles()))
     on_spark = [s for s in stages if s in ("reuse", "edits", "signals")]
     started = time.perf_counter()
-    result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=local_session())
+    result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=local_session(),
+                       technique_model=run.technique_model)
     run.timings["spark"] = time.perf_counter() - started
     if "reuse" in on_spark:
         run.pairs, run.families = read_reuse(run.out_dir)

@@ -66,8 +66,10 @@ def run_edits(run: Run) -> None:
 
 def run_signals(run: Run) -> None:
     from newstrace.signals.analyse import analyse_articles
+    from newstrace.signals.techniques import load_model
 
-    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress))
+    model = load_model(kind=run.technique_model)
+    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model))
     run.store.replace_rows(
         "signals",
         [

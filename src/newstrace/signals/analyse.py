@@ -15,17 +15,18 @@ from newstrace.edits.injections import find_injections, find_naming_inconsistenc
 from newstrace.model import Article
 from newstrace.signals.attribution import find_attributions
 from newstrace.signals.sourcing import sourcing_profile
-from newstrace.signals.techniques import detect_techniques, load_model
+from newstrace.signals.techniques import TechniqueModel, detect_techniques, load_model
 
 CONTRACT_KEYS = ("id", "techniques", "attributions", "injections")
 
 
-def analyse_text(text: str, article_id: str = "text") -> dict:
-    """The signals of one raw text. Offsets are into `text` exactly as given."""
+def analyse_text(text: str, article_id: str = "text", model: TechniqueModel | None = None) -> dict:
+    """The signals of one raw text. Offsets are into `text` exactly as given. `model` is the technique model
+    (default: the shipped fast one)."""
     attributions = find_attributions(text)
     return {
         "id": article_id,
-        "techniques": [asdict(t) for t in detect_techniques(text, load_model())],
+        "techniques": [asdict(t) for t in detect_techniques(text, model or load_model())],
         "attributions": [asdict(a) for a in attributions],
         "injections": [asdict(i) for i in find_injections(text)],
         "sourcing": sourcing_profile(text, attributions).as_dict(),
@@ -33,19 +34,20 @@ def analyse_text(text: str, article_id: str = "text") -> dict:
     }
 
 
-def analyse_article(article: Article) -> dict:
-    return analyse_text(article.text, article.id)
+def analyse_article(article: Article, model: TechniqueModel | None = None) -> dict:
+    return analyse_text(article.text, article.id, model)
 
 
 def contract_line(row: dict) -> dict:
     return {k: row[k] for k in CONTRACT_KEYS}
 
 
-def analyse_articles(articles: Iterable[Article], *, progress: Any = None) -> Iterator[dict]:
+def analyse_articles(articles: Iterable[Article], *, progress: Any = None,
+                     model: TechniqueModel | None = None) -> Iterator[dict]:
     """Signals of many articles, in order, with a progress bar when `progress` (a rich Progress) is given."""
     items = list(articles)
     task = progress.add_task("signals", total=len(items)) if progress is not None else None
     for article in items:
-        yield analyse_article(article)
+        yield analyse_article(article, model)
         if task is not None:
             progress.advance(task)

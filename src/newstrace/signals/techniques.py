@@ -37,9 +37,13 @@ from newstrace.signals import features as F
 from newstrace.signals.features import Doc, analyse
 
 MODEL_FILE = "techniques.npz"
+# the shipped models by name: `default` is the fast linear one; `minilm` adds MiniLM contextual vectors (about 50x
+# slower; needs `make minilm`)
+MODEL_FILES = {"default": MODEL_FILE, "minilm": "techniques-minilm.npz"}
 FORMAT_VERSION = 2
 ANY = "ANY"  # the token layer's last output: P(token lies in some propaganda span), whatever the technique
 N_CTX = 12  # inputs of the second clause stage, see `context_features`
+N_CTX_EMB = 16  # the same with the `minilm` model's clause probabilities
 
 
 @dataclass
@@ -61,6 +65,20 @@ class LinearLayer:
 
 
 @dataclass
+class DenseLayer:
+    """A multi-output logistic layer over dense vectors (the `minilm` model's contextual vectors)."""
+
+    weights: np.ndarray  # (n_in, n_out) float32
+    bias: np.ndarray  # (n_out,) float32
+    labels: list[str]
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))
+
+
+@dataclass
 class TechniqueModel:
     """The trained layers plus the thresholds tuned for them (see the module docstring)."""
 
@@ -78,6 +96,15 @@ class TechniqueModel:
     ctx_b: float = 0.0
     # a hot clause is trimmed to its first..last token with P(token ANY) >= refine; 0 keeps whole clauses
     refine: float = 0.0
+    # the optional `minilm` model: logistic layers over contextual vectors (`signals.contextual`) of clauses and
+    # tokens. Their clause probability feeds the second clause stage (3 more context inputs), and their token
+    # probabilities are averaged with the token layer's.
+    emb_clause: DenseLayer | None = None
+    emb_tok: DenseLayer | None = None
+
+    @property
+    def contextual(self) -> bool:
+        return self.emb_clause is not None
 
 
 # --- persistence -------------------------------------------------------------------------------------------
@@ -129,6 +156,12 @@ def save_model(model: TechniqueModel, path: str | Path, prune: float = PRUNE) ->
         arrays[name + "_gap"] = gaps
         arrays[name + "_val"] = vals
         arrays[name + "_b"] = layer.bias.astype(np.float32)
+    for name, dense in (("emb_clause", model.emb_clause), ("emb_tok", model.emb_tok)):
+        if dense is not None:
+            meta[name + "_labels"] = dense.labels
+            arrays[name + "_w"] = dense.weights.astype(np.float32)
+            arrays[name + "_b"] = dense.bias.astype(np.float32)
+    arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, arr in sorted(arrays.items()):
             buf = io.BytesIO()
@@ -148,11 +181,15 @@ def _read_model(fh) -> TechniqueModel:
             labels = list(meta[name + "_labels"])
             w = _unpack(z[name + "_gap"], z[name + "_val"], meta[f"n_{name}_features"], len(labels))
             layers[name] = LinearLayer(w, np.array(z[name + "_b"], dtype=np.float32), labels)
+        dense = {name: DenseLayer(np.array(z[name + "_w"], dtype=np.float32),
+                                  np.array(z[name + "_b"], dtype=np.float32), list(meta[name + "_labels"]))
+                 for name in ("emb_clause", "emb_tok") if name + "_w" in z.files}
     return TechniqueModel(layers["sent"], layers["clause"], layers["tok"], float(meta["sent_threshold"]),
                           float(meta["tech_threshold"]),
                           {k: float(v) for k, v in meta["tok_thresholds"].items()}, bool(meta["rules"]),
                           {k: v for k, v in meta.items() if k in {"trained_on", "seed", "params"}},
-                          np.array(meta["ctx_w"], dtype=np.float32), float(meta["ctx_b"]), float(meta["refine"]))
+                          np.array(meta["ctx_w"], dtype=np.float32), float(meta["ctx_b"]), float(meta["refine"]),
+                          dense.get("emb_clause"), dense.get("emb_tok"))
 
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
@@ -166,9 +203,25 @@ def _load_cached(path: str) -> TechniqueModel:
         return _read_model(io.BytesIO(fh.read()))
 
 
-def load_model(path: str | Path | None = None) -> TechniqueModel:
-    """Load a technique model; with no path, the one shipped in `newstrace/data` (read once, then cached)."""
-    return _load_cached(str(SHIPPED_MODEL if path is None else Path(path).resolve()))
+def load_model(path: str | Path | None = None, kind: str = "default") -> TechniqueModel:
+    """Load a technique model: the file at `path`, or else the shipped model named `kind` (see MODEL_FILES).
+    Each file is read once per process, then cached."""
+    if path is None:
+        if kind not in MODEL_FILES:
+            raise ModelError(f"unknown technique model '{kind}': choose one of {', '.join(MODEL_FILES)}")
+        path = SHIPPED_MODEL.parent / MODEL_FILES[kind]
+    return _load_cached(str(Path(path).resolve()))
+
+
+def ready_model(kind: str = "default") -> TechniqueModel:
+    """`load_model(kind=kind)`, and for a contextual model the encoder too, so that a run fails at its start, not
+    after hours of earlier stages, when something is missing."""
+    model = load_model(kind=kind)
+    if model.contextual:
+        from newstrace.signals.encoder import load_encoder
+
+        load_encoder()
+    return model
 
 
 # --- inference ---------------------------------------------------------------------------------------------
@@ -194,12 +247,15 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def context_features(doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray, p_tok: np.ndarray) -> np.ndarray:
+def context_features(doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray, p_tok: np.ndarray,
+                     p_emb_clause: np.ndarray | None = None) -> np.ndarray:
     """Per clause, N_CTX numbers for the second clause stage (logits unless said otherwise):
 
     0 own clause logit, 1 document mean, 2 best other clause of the sentence, 3 previous clause, 4 next clause,
     5 best lexical-technique token in the clause, 6 best and 7 mean token-ANY in the clause, 8 sentence-ANY,
-    9 best sentence technique, 10 document mean token-ANY, 11 log(1 + clause tokens).
+    9 best sentence technique, 10 document mean token-ANY, 11 log(1 + clause tokens);
+    with the `minilm` model's clause probabilities, N_CTX_EMB - N_CTX more: 12 their logit, 13 their document
+    mean, 14 the previous and 15 the next clause's.
 
     Propaganda clusters: some articles are dense with it, and a clause next to a hot one is likelier hot. The
     token and sentence layers see the same text through other features and labels, so stacking them adds a
@@ -237,13 +293,29 @@ def context_features(doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray, p_tok: 
         out[:, 8] = _logit(p_sent[sent_ix, 0])
         out[:, 9] = _logit(p_sent[sent_ix, 1:].max(axis=1))
     out[:, 11] = [np.log1p(c.end_tok - c.first_tok) for c in doc.clauses]
-    return out
+    if p_emb_clause is None:
+        return out
+    ze = _logit(p_emb_clause)
+    extra = np.empty((n, N_CTX_EMB - N_CTX), dtype=np.float64)
+    extra[:, 0] = ze
+    extra[:, 1] = ze.mean()
+    extra[1:, 2] = ze[:-1]
+    extra[0, 2] = ze.mean()
+    extra[:-1, 3] = ze[1:]
+    extra[-1, 3] = ze.mean()
+    return np.hstack([out, extra])
 
 
 def context_probs(model: TechniqueModel, doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray,
-                  p_tok: np.ndarray) -> np.ndarray:
-    zz = context_features(doc, p_clause, p_sent, p_tok) @ model.ctx_w.astype(np.float64) + model.ctx_b
+                  p_tok: np.ndarray, p_emb_clause: np.ndarray | None = None) -> np.ndarray:
+    x = context_features(doc, p_clause, p_sent, p_tok, p_emb_clause)
+    zz = x @ model.ctx_w.astype(np.float64) + model.ctx_b
     return 1.0 / (1.0 + np.exp(-zz))
+
+
+def mix_token_probs(p_tok: np.ndarray, p_emb_tok: np.ndarray | None) -> np.ndarray:
+    """The token layer's probabilities averaged with the contextual token layer's (same outputs, same order)."""
+    return p_tok if p_emb_tok is None or len(p_tok) == 0 else (p_tok + p_emb_tok) / 2
 
 
 def clause_spans(doc: Doc, p_clause: np.ndarray, threshold: float, p_any: np.ndarray | None = None,
@@ -378,9 +450,24 @@ _FUNCTION = frozenset(
 def detect_techniques(text: str, model: TechniqueModel | None = None) -> list[TechniqueSpan]:
     """Propaganda technique spans in `text` (raw offsets), sorted by start; each score is in 0..1."""
     model = model if model is not None else load_model()
-    doc = analyse(text)
+    return doc_techniques(model, analyse(text))
+
+
+def doc_techniques(model: TechniqueModel, doc: Doc,
+                   vectors: tuple[np.ndarray, np.ndarray] | None = None) -> list[TechniqueSpan]:
+    """`detect_techniques` on an analysed text. A contextual model encodes the text unless its pooled
+    (clause, token) vectors are given (cross-validation computes them once per article)."""
     p_sent, p_tok = sentence_probs(model, doc), token_probs(model, doc)
-    p_clause = context_probs(model, doc, clause_probs(model, doc), p_sent, p_tok)
+    p_emb_clause = None
+    if model.contextual:
+        if vectors is None:
+            from newstrace.signals.contextual import encode_doc
+
+            vectors = encode_doc(doc)
+        clause_x, tok_x = vectors
+        p_emb_clause = model.emb_clause.probs(clause_x)[:, 0]
+        p_tok = mix_token_probs(p_tok, model.emb_tok.probs(tok_x) if model.emb_tok is not None else None)
+    p_clause = context_probs(model, doc, clause_probs(model, doc), p_sent, p_tok, p_emb_clause)
     spans = model_spans(model, doc, p_sent, p_clause, p_tok)
     if model.rules:
         spans.extend(rule_spans(doc))

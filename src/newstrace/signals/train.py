@@ -1,6 +1,7 @@
 """Train the propaganda-technique model from the PTC corpus (needs scikit-learn; inference does not).
 
     python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data
+    python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data --minilm
 
 Training is deterministic: fixed seeds, sorted inputs, liblinear solvers, and a zip writer with fixed timestamps,
 so the same data gives the same file byte for byte.
@@ -25,10 +26,13 @@ from newstrace.signals import features as F
 from newstrace.signals.techniques import (
     ANY,
     MODEL_FILE,
+    MODEL_FILES,
+    DenseLayer,
     LinearLayer,
     TechniqueModel,
     clause_spans,
     context_features,
+    mix_token_probs,
     model_spans,
     rule_spans,
     save_model,
@@ -62,6 +66,9 @@ class Params:
     seed: int = 13
     rules: bool = True
     context: bool = True
+    contextual: bool = False  # the `minilm` model: also fit logistic layers on contextual vectors
+    c_emb: float = 0.05
+    emb_tok: bool = True  # with `contextual`, also a token layer on contextual vectors
 
 
 def load_ptc(data_dir: str | Path) -> list[PTCArticle]:
@@ -105,6 +112,9 @@ class Featurised:
     tok_doc: np.ndarray
     tok_y: np.ndarray  # (n_tok, n_token_techniques + 1): the last column is ANY (inside some SI gold span)
     tok_train: np.ndarray  # bool: token rows used for fitting (a deterministic subsample of easy negatives)
+    # contextual vectors for the `minilm` model (see `add_contextual`), row-aligned with clause_rows / tok_rows
+    clause_emb: np.ndarray | None = None
+    tok_emb: np.ndarray | None = None
 
 
 def _overlaps(a: int, b: int, spans: Sequence[tuple[str, int, int]]) -> set[str]:
@@ -152,6 +162,66 @@ def featurise(articles: Sequence[PTCArticle]) -> Featurised:
     return Featurised(docs, sent_rows, np.array(sent_doc), np.array(sent_y), cl_rows, np.array(cl_doc),
                       np.array(cl_y, dtype=np.int8).reshape(-1, 1), tok_rows, np.array(tok_doc),
                       np.array(tok_y).reshape(-1, len(TOKEN_TECHNIQUES) + 1), np.array(tok_train, dtype=bool))
+
+
+def add_contextual(fz: Featurised, vectors: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Attach the per-document (clause vectors, token vectors) of `signals.contextual` to `fz`, in document order."""
+    fz.clause_emb = np.vstack([c for c, _ in vectors]).astype(np.float32)
+    fz.tok_emb = np.vstack([t for _, t in vectors]).astype(np.float32)
+    if len(fz.clause_emb) != len(fz.clause_rows) or len(fz.tok_emb) != len(fz.tok_rows):
+        raise ValueError("contextual vectors are not aligned with the featurised clauses and tokens")
+
+
+def contextual_vectors(articles: Sequence[PTCArticle], fz: Featurised, cache_dir: str | Path | None = None,
+                       progress: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Encode every article with MiniLM and pool per clause and token. The encoder is the slow part (about a
+    second of CPU per 3 KB), so pooled vectors are cached per article in `cache_dir` when one is given."""
+    from newstrace.signals.contextual import encode_doc
+
+    out = []
+    for n, (art, doc) in enumerate(zip(articles, fz.docs, strict=True)):
+        path = Path(cache_dir) / f"{art.id}.npz" if cache_dir else None
+        if path is not None and path.exists():
+            with np.load(path) as z:
+                out.append((z["clause"].astype(np.float32), z["tok"].astype(np.float32)))
+            continue
+        clause_x, tok_x = encode_doc(doc)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, clause=clause_x.astype(np.float16), tok=tok_x.astype(np.float16))
+        out.append((clause_x, tok_x))
+        if progress and n % 25 == 0:
+            print(f"encoded {n + 1}/{len(articles)} articles", file=sys.stderr, flush=True)
+    return out
+
+
+def _fit_dense(x: np.ndarray, y: np.ndarray, c: float, labels: list[str]) -> DenseLayer:
+    """One L2 logistic regression per output on dense vectors (lbfgs; deterministic)."""
+    from sklearn.linear_model import LogisticRegression
+
+    w = np.zeros((x.shape[1], y.shape[1]), dtype=np.float32)
+    b = np.zeros(y.shape[1], dtype=np.float32)
+    for j in range(y.shape[1]):
+        if y[:, j].min() == y[:, j].max():
+            b[j] = 8.0 if y[0, j] else -8.0
+            continue
+        clf = LogisticRegression(C=c, max_iter=300, tol=1e-4).fit(x, y[:, j])
+        w[:, j] = clf.coef_[0]
+        b[j] = clf.intercept_[0]
+    return DenseLayer(w, b, labels)
+
+
+def _fit_contextual(fz: Featurised, docs_mask: np.ndarray,
+                    params: Params) -> tuple[DenseLayer | None, DenseLayer | None]:
+    if not params.contextual or fz.clause_emb is None:
+        return None, None
+    c_sel = docs_mask[fz.clause_doc]
+    clause = _fit_dense(fz.clause_emb[c_sel], fz.clause_y[c_sel], params.c_emb, ["ANY"])
+    tok = None
+    if params.emb_tok:
+        t_sel = docs_mask[fz.tok_doc] & fz.tok_train
+        tok = _fit_dense(fz.tok_emb[t_sel], fz.tok_y[t_sel], params.c_emb, [*TOKEN_TECHNIQUES, ANY])
+    return clause, tok
 
 
 def _csr(rows: Sequence[dict[str, float]], n_features: int):
@@ -211,7 +281,8 @@ class OOF:
 
     sent: np.ndarray
     clause: np.ndarray
-    tok: np.ndarray
+    tok: np.ndarray  # mixed with the contextual token layer's when there is one
+    emb_clause: np.ndarray | None = None  # the contextual clause layer's, (n_clause,)
 
 
 def _slices(fz: Featurised, di: int, off: tuple[int, int, int]) -> tuple[slice, slice, slice]:
@@ -297,7 +368,8 @@ def _fit_context(model: TechniqueModel, fz: Featurised, idx: np.ndarray, oof: OO
     feats, ys, sl = [], [], []
     for di, off in zip(idx, offs, strict=True):
         ss, cs, ts = _slices(fz, di, off)
-        feats.append(context_features(fz.docs[di], oof.clause[cs, 0], oof.sent[ss], oof.tok[ts]))
+        p_emb = oof.emb_clause[cs] if oof.emb_clause is not None else None
+        feats.append(context_features(fz.docs[di], oof.clause[cs, 0], oof.sent[ss], oof.tok[ts], p_emb))
         ys.append(fz.clause_y[cs, 0])
         sl.append(cs)
     x = np.vstack(feats)
@@ -317,8 +389,10 @@ def fit(articles: Sequence[PTCArticle], params: Params | None = None, fz: Featur
     rng = np.random.default_rng(params.seed)
     inner = rng.permutation(idx)
     folds = [np.sort(inner[i :: params.inner_folds]) for i in range(params.inner_folds)]
+    use_emb = params.contextual and fz.clause_emb is not None
     oof = OOF(np.zeros(fz.sent_y.shape, dtype=np.float32), np.zeros(fz.clause_y.shape, dtype=np.float32),
-              np.zeros(fz.tok_y.shape, dtype=np.float32))
+              np.zeros(fz.tok_y.shape, dtype=np.float32),
+              np.zeros(len(fz.clause_rows), dtype=np.float32) if use_emb else None)
     for hold in folds:
         mask = np.zeros(len(articles), dtype=bool)
         mask[idx] = True
@@ -331,11 +405,18 @@ def fit(articles: Sequence[PTCArticle], params: Params | None = None, fz: Featur
                                          (tok, fz.tok_rows, fz.tok_doc, oof.tok)):
             sel = hold_mask[doc_of]
             arr[sel] = _probs(layer, [r for r, k in zip(rows, sel, strict=False) if k])
+        if use_emb:
+            emb_clause, emb_tok = _fit_contextual(fz, mask, params)
+            sel = hold_mask[fz.clause_doc]
+            oof.emb_clause[sel] = emb_clause.probs(fz.clause_emb[sel])[:, 0]
+            sel = hold_mask[fz.tok_doc]
+            oof.tok[sel] = mix_token_probs(oof.tok[sel], emb_tok.probs(fz.tok_emb[sel]) if emb_tok else None)
     mask = np.zeros(len(articles), dtype=bool)
     mask[idx] = True
     sent, clause, tok = _fit_layers(fz, mask, params)
+    emb_clause, emb_tok = _fit_contextual(fz, mask, params) if use_emb else (None, None)
     model = TechniqueModel(sent, clause, tok, 0.5, 0.5, {t: 0.5 for t in TOKEN_TECHNIQUES}, params.rules,
-                           {"seed": params.seed, "params": vars(params)})
+                           {"seed": params.seed, "params": vars(params)}, emb_clause=emb_clause, emb_tok=emb_tok)
     if params.context:
         _fit_context(model, fz, idx, oof)
     tune(model, fz, articles, list(idx), oof)
@@ -348,15 +429,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", required=True, help=f"output .npz path, or a folder to write {MODEL_FILE} into")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N articles only (for tests)")
+    ap.add_argument("--minilm", action="store_true",
+                    help=f"the contextual model ({MODEL_FILES['minilm']}; needs `make minilm`)")
+    ap.add_argument("--cache", default=None, help="with --minilm: folder caching the pooled vectors per article")
     args = ap.parse_args(argv)
     articles = load_ptc(args.data)
     if args.limit:
         articles = articles[: args.limit]
-    model = fit(articles, Params(seed=args.seed))
+    fz = featurise(articles)
+    if args.minilm:
+        add_contextual(fz, contextual_vectors(articles, fz, cache_dir=args.cache, progress=True))
+    model = fit(articles, Params(seed=args.seed, contextual=args.minilm), fz=fz)
     model.meta["trained_on"] = f"{len(articles)} PTC articles"
     out = Path(args.out)
     if out.is_dir():
-        out = out / MODEL_FILE
+        out = out / MODEL_FILES["minilm" if args.minilm else "default"]
     save_model(model, out)
     print(f"wrote {out}: sent_threshold={model.sent_threshold} tech_threshold={model.tech_threshold} "
           f"tok_thresholds={model.tok_thresholds}", file=sys.stderr)

@@ -371,17 +371,21 @@ def fingerprints_df(edits: DataFrame) -> list[str]:
     return [line for _, _, line in sorted(rows, key=lambda t: (-t[0], t[1]))]
 
 
-def _signals_partition(rows: Iterable) -> Iterator[tuple[str, str, str]]:
+def _signals_partition(rows: Iterable, technique_model: str = "default") -> Iterator[tuple[str, str, str]]:
     from newstrace.signals.analyse import analyse_article, contract_line
+    from newstrace.signals.techniques import load_model
 
+    model = load_model(kind=technique_model)
     for r in rows:
-        found = analyse_article(Article(id=r["id"], text=r["text"]))
+        found = analyse_article(Article(id=r["id"], text=r["text"]), model)
         yield r["id"], _dumps(contract_line(found)), _dumps({"id": r["id"], **found["sourcing"]})
 
 
-def signals_df(articles: DataFrame) -> DataFrame:
-    """`(id, line, sourcing)`: `analyse_article` per article, as the `signals.jsonl` and `sourcing.jsonl` lines."""
-    return articles.select("id", "text").rdd.mapPartitions(_signals_partition).toDF(SIGNALS_SCHEMA)
+def signals_df(articles: DataFrame, technique_model: str = "default") -> DataFrame:
+    """`(id, line, sourcing)`: `analyse_article` per article, as the `signals.jsonl` and `sourcing.jsonl` lines,
+    with the shipped technique model named `technique_model`."""
+    return articles.select("id", "text").rdd.mapPartitions(
+        lambda rows: _signals_partition(rows, technique_model)).toDF(SIGNALS_SCHEMA)
 
 
 def boilerplate_keys(boiler: DataFrame) -> np.ndarray:

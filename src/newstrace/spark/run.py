@@ -147,6 +147,7 @@ def run_spark(
     params=None,
     min_passage_chars: int = 150,
     families: str = "driver",
+    technique_model: str = "default",
 ) -> SparkRunResult:
     """Run `stages` on Spark over the articles in `source` and write the contract files into `out_dir`.
 
@@ -157,6 +158,7 @@ def run_spark(
     `families`: "driver" collects the pairs' ids and directions to the driver for `build_families` (about 100
     bytes a pair); "spark" finds the connected components in Spark and runs `build_families` per component, for
     pair counts beyond the driver's memory. Both write the same lines.
+    `technique_model`: the shipped technique model the signals stage uses (`default` or `minilm`).
     Files of stages that did not run are written empty, as `analyze` does.
     """
     from newstrace.reuse.align import AlignParams
@@ -225,7 +227,7 @@ def run_spark(
             n["edits.jsonl"] = _write_lines(out / "edits.jsonl", [])
         if "signals" in requested:
             t = time.perf_counter()
-            signals = _persist(jobs.signals_df(articles))
+            signals = _persist(jobs.signals_df(articles, technique_model))
             cached.append(signals)
             n["signals.jsonl"] = _write_lines(out / "signals.jsonl", _sorted_lines(signals, ("id",)))
             n["sourcing.jsonl"] = _write_lines(out / "sourcing.jsonl", _sorted_lines(signals, ("id",), "sourcing"))

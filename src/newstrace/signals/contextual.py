@@ -1,0 +1,57 @@
+"""Contextual vectors for the clauses and tokens of a `features.Doc`, pooled from the word-piece states of the
+MiniLM encoder (`signals.encoder`). Used only by the optional `minilm` technique model.
+
+A clause's vector is the mean of its pieces' states from blocks 3 and 6, followed by the mean block-6 state of its
+whole sentence (so the classifier sees the clause and what surrounds it); a token's vector is the mean of its
+pieces' block-3 and block-6 states. Pooling is by character offsets, so it is independent of how the encoder and
+`newstrace.tokens` cut words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from newstrace.signals.features import Doc
+
+LAYERS = (3, 6)  # encoder blocks whose states are pooled (1-based)
+PIECE_DIM = 384 * len(LAYERS)
+CLAUSE_DIM = PIECE_DIM + 384
+TOKEN_DIM = PIECE_DIM
+
+
+def pool(starts: np.ndarray, ends: np.ndarray, states: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Mean state of the pieces overlapping each [a, b) span; zeros for a span that no piece overlaps."""
+    out = np.zeros((len(spans), states.shape[1]), dtype=np.float32)
+    if len(starts) == 0 or not spans:
+        return out
+    cum = np.zeros((len(starts) + 1, states.shape[1]), dtype=np.float64)
+    np.cumsum(states, axis=0, dtype=np.float64, out=cum[1:])
+    a = np.array([s for s, _ in spans])
+    b = np.array([e for _, e in spans])
+    first = np.searchsorted(ends, a, side="right")  # first piece ending after a
+    stop = np.searchsorted(starts, b, side="left")  # first piece starting at or after b
+    count = np.maximum(stop - first, 0)
+    hit = count > 0
+    out[hit] = ((cum[stop[hit]] - cum[first[hit]]) / count[hit, None]).astype(np.float32)
+    return out
+
+
+def doc_vectors(doc: Doc, starts: np.ndarray, ends: np.ndarray,
+                states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(clause vectors (n_clauses, CLAUSE_DIM), token vectors (n_tokens, TOKEN_DIM)) of one analysed text, from
+    the encoder's output for the same text (`states` holds the `LAYERS` blocks side by side)."""
+    states = np.asarray(states, dtype=np.float32)
+    clause = pool(starts, ends, states, [(c.start, c.end) for c in doc.clauses])
+    sent = pool(starts, ends, states[:, -384:], [(s.start, s.end) for s in doc.sents])
+    sent_of_clause = np.array([c.sent for c in doc.clauses], dtype=np.int64)
+    clause_x = np.hstack([clause, sent[sent_of_clause] if len(sent_of_clause) else np.zeros((0, 384), np.float32)])
+    tok_x = pool(starts, ends, states, list(zip(doc.toks.starts, doc.toks.ends, strict=True)))
+    return clause_x, tok_x
+
+
+def encode_doc(doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+    """Run the encoder over `doc.text` and pool it (see `doc_vectors`)."""
+    from newstrace.signals.encoder import load_encoder
+
+    starts, ends, states = load_encoder().encode(doc.text, layers=LAYERS)
+    return doc_vectors(doc, starts, ends, states)
