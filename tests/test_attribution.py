@@ -181,7 +181,8 @@ def test_benchmark_runs_on_two_articles() -> None:
     results = bench.run(PTC, limit=2, out=out)
     assert "kind-aware" in out.getvalue()
     overall = results["kind-aware/all"]
-    assert overall["gold"] > 5 and 0.0 < overall["P"] <= 1.0 and 0.0 < overall["R"] <= 1.0
+    # on these two articles the finder scores P 0.82, R 0.74 (17 found, 19 annotated): a floor a little under it
+    assert overall["gold"] == 19 and overall["P"] >= 0.75 and overall["R"] >= 0.65
     assert results["any-kind/all"]["R"] >= overall["R"]
     # Gold offsets are valid in the article text they index.
     for doc, gold in list(bench.load_gold().items())[:2]:
