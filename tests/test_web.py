@@ -346,3 +346,11 @@ def test_token_search_finds_every_line_a_substring_scan_finds():
         want = [i for i, line in enumerate(lines) if q in line] if "\x00" not in q and "\n" not in q else []
         assert ts.find(q) == want, repr(q)
     assert ts.find("") == [] and ts.find("a\x00i") == [] and TitleSearch([]).find("a") == []
+
+
+def test_short_and_long_searches_give_the_same_rows_as_the_store(client):
+    # one- and two-letter queries take the threadpool path (a full scan), longer ones the token index
+    for q, ids in (("a", ["copy-1", "src-1", "alone"]), ("de", ["src-1"]), ("depot", ["src-1"]), ("zz", [])):
+        body = client.get("/articles.json", params={"q": q}).json()
+        assert [r["id"] for r in body["rows"]] == ids and body["total"] == len(ids), q
+    assert "Depot attacked" in client.get("/articles", params={"q": "de"}).text
