@@ -6,7 +6,12 @@ for punctuation. No model, no tagger: lexicons of reporting cues and source noun
 - ``X said`` / ``X has warned that`` / ``X, who ..., said``: the source is the clause-initial noun phrase
   before the cue;
 - ``said X`` after a quote or at a clause start, and ``according to X``: the source follows the cue;
-- ``“...,” he said``: a pronoun source takes the kind of an earlier attribution (see `_resolve`);
+- ``many believe``, ``led many to believe``, ``investigators who believe``, ``people who are older say``: a
+  quantifier, a causative's object, or the noun phrase before a restrictive "who" is the source;
+- ``claims by some``, ``amid reports that ...``: a claim noun with its source after "by"/"from", or an unnamed
+  document before a "that" clause;
+- ``“...,” he said``: a pronoun source takes the kind of an earlier attribution, "they" that of the nearest group
+  (see `_resolve`);
 - agentless passives (``has long been accused``, ``is believed to``, ``it is reported that``) and hedges
   (``reportedly``, ``alleged``): ``unattributed`` with no source; ``reported by Reuters`` takes its agent instead;
 - a factual sentence carrying none of the above is a claim with no source at all: an ``unattributed`` Attribution
@@ -47,8 +52,8 @@ emphasised stress stresses stressed comment commented remark remarked complain c
 recalled contend contends contended maintain maintains maintained indicate indicates indicated conclude concludes
 concluded accuse accuses accused disclose discloses disclosed vow vows vowed boast boasts boasted lament laments
 lamented mention mentions mentioned reiterate reiterates reiterated describe describes described speculate
-speculates speculated joked observed observes continued continues think thinks thought fear fears feared
-decried decries criticized criticised""")
+speculates speculated speculating joked observed observes continued continues think thinks thought fear fears
+feared decried decries criticized criticised deem deems deemed describing""")
 # Forms more often nouns ("similar reports", "his claims"): a cue only right after a name, a source noun or pronoun.
 _NOUNLIKE = _words("reports claims notes fears thought comments estimates tweets")
 # Verbs that report only when a complement follows: "that", a quote, a colon, or a subject-like word.
@@ -110,7 +115,7 @@ _FIRST_PERSON = _words("i we you i'll i've i'd i'm we'll we've we'd we're you'll
 _DETERMINERS = _words("""the a an this that these those his her their its our some many most several other such
 one two three four few all both each local no any every""")
 _PREPOSITIONS = _words("""in of from at for with on by near inside within across among about to into over under
-around during after before than like""")
+around during after before than like despite regarding concerning amid""")
 # A cue word right after one of these is a noun or an adjective: "the reports", "each confirmed case", "for fear".
 _NOT_AFTER = _PREPOSITIONS | _DETERMINERS | _words("""his her their its our my your similar various latest new
 every each no any unnamed said""")
@@ -120,6 +125,23 @@ though where whereas so yet then nor than until unless whether""")
 _TIME_WORDS = _words("""last this next on in yesterday today tonight monday tuesday wednesday thursday friday saturday
 sunday january february march april may june july august september october november december week month year
 morning evening night earlier recently""")
+
+# Quantifier pronouns that can be a whole subject: "many believe", "some say", "others argue".
+_QUANT_SUBJECTS = _words("many some most several few others")
+# "leads many to believe", "prompting experts to speculate": the object of a causative verb holds the belief.
+_TO_COGNITION = _words("believe think suspect speculate conclude")
+_DESCRIBE = _words("describe describes described describing")
+# "one source calling the man a 'mystery'": calling someone something, not calling for or on them.
+_CALL = _words("call calls called calling")
+_CALL_PARTICLES = _words("for on off in up out back to into upon it")
+# Nouns of claims and reports that name their source after "by"/"from" ("claims by some", "reports from Kabul
+# officials") or stand alone as an unnamed document before a "that" clause ("reports that the army ...").
+_CLAIM_NOUNS = _words("claims reports allegations accusations rumors rumours warnings remarks assertions")
+_UNNAMED_DOC_NOUNS = _words("reports rumors rumours")
+_POSSESSIVES = _words("his her their its our my your")
+# Prepositions after a document head that introduce its origin ("a report by the AP", "remarks from an official");
+# others ("a timeline regarding Campos") introduce its topic, whose names say nothing about the source.
+_ORIGIN_PREPS = _words("by from of in at")
 
 _PASSIVE_BE = _words("is are was were be been being 's")
 # Participles of agentless reporting passives; the second set needs "to"/"that" after ("is believed to").
@@ -274,8 +296,13 @@ def classify_source(text: str, toks: Tokens, a: int, b: int) -> str | None:
     caps_before = any(_is_cap(text, toks, i) for i in range(a, max(head_i, a)))
     caps_after = any(_is_cap(text, toks, i) for i in range(h, b))
     if head in _DOC_HEADS:
-        # "a report by the Associated Press", "data from NASA's Spaceweather", "the Tagespost report"
-        return NAMED if caps_before or caps_after else ANONYMOUS
+        # "a report by the Associated Press", "data from NASA's Spaceweather", "the Tagespost report": named by
+        # their origin; "remarks from a senior official" is as anonymous as the official.
+        if caps_before:
+            return NAMED
+        if h < b - 1 and words[h - a] in _ORIGIN_PREPS:
+            return classify_source(text, toks, h + 1, b) or ANONYMOUS
+        return ANONYMOUS
     if head in ANON_HEADS:
         return ANONYMOUS
     if head_i >= a and _is_cap(text, toks, head_i) or caps_before:
@@ -311,6 +338,15 @@ def _resolve(kind: str | None, pronoun: str, previous: list[Attribution]) -> str
     if kind is not None:
         return kind
     sourced = [p for p in previous if p.kind in (NAMED, ANONYMOUS)]
+    if pronoun == "they":
+        # "they" points at a group or an organisation, not at the single person quoted last.
+        for att in reversed(sourced[-4:]):
+            src = (att.source or "").split()
+            head = _head_word([w.lower() for w in src])
+            if head in ANON_PLURAL | ORG_WORDS | {"they"} or (
+                head.endswith("s") and len(head) > 3 and not src[-1][:1].isupper()
+            ):
+                return att.kind
     if pronoun in {"he", "she"}:
         for att in reversed(sourced[-4:]):
             head = _head_word((att.source or "").lower().split())
@@ -348,6 +384,12 @@ def _back_source(text: str, toks: Tokens, sent: Sentence, i: int) -> tuple[int, 
             if p >= end_:
                 break
             if _is_cap(text, toks, p) and words[p] not in _APPOS_START | _TIME_WORDS and end_ - p <= 6:
+                # "Yonathan Halimi, Sarah's son, describes": a role chunk after a name chunk is its apposition.
+                q = _chunk_start(text, toks, sent, p) if p > sent.first and "," in _gap(text, toks, p) else p
+                if q < p and words[end_ - 1] in _PERSON_HEADS and p - q <= 4 and all(
+                    _is_cap(text, toks, k) for k in range(q, p)
+                ):
+                    p = q
                 return (p, b) if a < b else (p, end_)
             if p == sent.first or "," not in _gap(text, toks, p):
                 break
@@ -445,8 +487,46 @@ def _passive(
 
 
 _PASSIVE_TRIGGERS = _PASSIVE_ANY | _PASSIVE_TO | _words("quoted cited revealed announced")
-_VERB_TRIGGERS = CUE_VERBS | _words("made makes pointed points expressed")
-_TRIGGERS = _PASSIVE_TRIGGERS | _VERB_TRIGGERS | _ISSUE_VERBS | _HEDGES | {"according"}
+_VERB_TRIGGERS = CUE_VERBS | _CALL | _words("made makes pointed points expressed")
+_TRIGGERS = _PASSIVE_TRIGGERS | _VERB_TRIGGERS | _ISSUE_VERBS | _HEDGES | _CLAIM_NOUNS | {"according"}
+_CAUSATIVES = _words("""lead leads led leading prompt prompts prompted prompting cause causes caused causing convince
+convinces convinced persuade persuades persuaded""")
+
+
+def _noun_attribution(
+    text: str, toks: Tokens, sent: Sentence, i: int, previous: list[Attribution]
+) -> tuple[Attribution, int] | None:
+    """A claim noun that names its source ("claims by some", "reports from local officials") or an unnamed
+    document before its content ("amid reports that the army ..."). Only after a preposition, a determiner or the
+    sentence start, where the word cannot be a verb with a subject ("CNN reports that ...")."""
+    words = toks.words
+    prev = words[i - 1] if i > sent.first else ""
+    nxt = words[i + 1] if i + 1 < sent.last else ""
+    if prev and prev not in _NOT_AFTER | _PASSIVE_BE:
+        return None
+    if prev in _POSSESSIVES:
+        return None  # "his claims": the owner was cited before, this is not a new source
+    if nxt in {"by", "from"} and i + 2 < sent.last:
+        a, b = _fwd_source(text, toks, sent, i + 2, limit=8)
+        kind = classify_source(text, toks, a, b) if b > a else None
+        if kind is None:
+            return None  # "reports from the front": a place, not a source
+        s, e = toks.starts[i], toks.ends[b - 1]
+        return Attribution(s, e, text[s : toks.ends[i]], text[toks.starts[a] : e], kind), b
+    if words[i] in _UNNAMED_DOC_NOUNS and nxt == "that" and i + 2 < sent.last and not _boundary(
+        _gap(text, toks, i + 1)
+    ):
+        # A complement "that" is followed by a subject; a relative "that" by a verb ("reports that caused").
+        subj = words[i + 2]
+        if subj in _PRONOUNS | _DETERMINERS | {"there"} or _is_cap(text, toks, i + 2):
+            s, e = toks.starts[i], toks.ends[i]
+            return Attribution(s, e, text[s:e], text[s:e], ANONYMOUS), i + 1
+    return None
+
+
+def _quote_within(text: str, toks: Tokens, sent: Sentence, i: int, n: int) -> bool:
+    """Whether an opening quote mark sits between word i and word i+n (same sentence)."""
+    return any(any(q in _gap(text, toks, j) for q in "\"“«‘") for j in range(i + 1, min(sent.last, i + n + 1)))
 
 
 def _sentence_attributions(
@@ -472,6 +552,8 @@ def _sentence_attributions(
             if not (w == "alleged" and i > sent.first and words[i - 1] in _PASSIVE_BE | _words("has have had")):
                 found = Attribution(toks.starts[i], toks.ends[i], text[toks.starts[i] : toks.ends[i]], None,
                                     UNATTRIBUTED), i + 1
+        if found is None and w in _CLAIM_NOUNS:
+            found = _noun_attribution(text, toks, sent, i, previous + out)
         if found is None and w in _PASSIVE_TRIGGERS:
             found = _passive(text, toks, sent, i, previous + out)
         if found is None and w in _ISSUE_VERBS and i + 2 < sent.last and words[i + 1] in _DETERMINERS and (
@@ -495,7 +577,19 @@ def _verb_attribution(
     w = words[i]
     prev = words[i - 1] if i > sent.first else ""
     nxt = words[i + 1] if i + 1 < sent.last else ""
-    if prev in _NOT_AFTER or prev in _PASSIVE_BE:
+    # "leads many to believe", "prompting analysts to speculate": the causative's object holds the belief.
+    if prev == "to" and w in _TO_COGNITION and i - 3 >= max(sent.first, used_until) and (
+        words[i - 3] in _CAUSATIVES and (words[i - 2] in _QUANT_SUBJECTS or words[i - 2] in ANON_PLURAL)
+    ):
+        s = toks.starts[i - 2]
+        return Attribution(s, toks.ends[i], text[toks.starts[i] : toks.ends[i]], text[s : toks.ends[i - 2]],
+                           ANONYMOUS), i + 1
+    # "many believe", "some say": a quantifier standing alone as the subject at a clause start, not "many
+    # reported cases" (a past form must take a complement).
+    quant_subject = prev in _QUANT_SUBJECTS and w not in _NOUNLIKE and (
+        i - 1 == sent.first or words[i - 2] in _CLAUSE_STOPS or _boundary(_gap(text, toks, i - 1))
+    ) and (not w.endswith("ed") or _clause_follows(text, toks, sent, i, strict=False))
+    if (prev in _NOT_AFTER or prev in _PASSIVE_BE) and not quant_subject:
         return None  # infinitive, noun or passive: "refused to say", "the reports", "are urged"
     # Multi-word cues: "made it clear", "pointed out", "expressed outrage", "was quoted as saying".
     if w in {"made", "makes"}:
@@ -509,6 +603,10 @@ def _verb_attribution(
         if nxt != "out":
             return None
         cue_len = 2
+    elif w in _CALL:
+        # "one source calling the man a “mystery”": naming someone something, with the name in quotes.
+        if nxt in _CALL_PARTICLES or not _quote_within(text, toks, sent, i, 6):
+            return None
     elif w == "expressed":
         if nxt not in {"outrage", "concern", "doubt", "doubts", "hope", "fear", "fears"}:
             return None
@@ -542,6 +640,20 @@ def _verb_attribution(
     strict = w in _NEEDS_THAT
     a, b = _back_source(text, toks, sent, c) if c > used_until or c == sent.first else (c, c)
     a = max(a, used_until)
+    ca, cb = a, b  # the words that decide the kind; a restrictive relative clause is left out of them
+    # "investigators who believe", "people who are older say": the source is the noun phrase before "who".
+    who = c - 1 if b <= a else a - 1
+    # Only when "who" is the relative clause's subject: in "a bishop who victims have accused" it is the object.
+    if who > max(sent.first, used_until) and words[who] == "who" and not _boundary(_gap(text, toks, who)) and (
+        words[who + 1] not in ANON_HEADS | _PRONOUNS | _DETERMINERS and not _is_cap(text, toks, who + 1)
+    ):
+        ra, rb = _back_source(text, toks, sent, who)
+        ra = max(ra, used_until)
+        if rb > ra and classify_source(text, toks, ra, rb) is not None:
+            b = rb if b <= a else b
+            a, ca, cb = ra, ra, rb
+    if b > a and words[a] == "with" and w.endswith("ing"):
+        a = ca = a + 1  # "with one source calling ...": an absolute clause, the source follows "with"
     if b <= a:
         # Inverted: '“...,” said the official' / 'said John Smith, a spokesman'
         if w in _INVERTIBLE and (c == sent.first or _AFTER_QUOTE.search(_gap(text, toks, c))):
@@ -551,14 +663,16 @@ def _verb_attribution(
                 s, e = toks.starts[c], toks.ends[fb - 1]
                 return Attribution(s, e, text[s : toks.ends[cue_end - 1]], text[toks.starts[fa] : e], kind), fb
         return None
-    subject = words[a:b]
+    subject = words[ca:cb]
     if words[a] in _PREPOSITIONS or subject[-1] in _FIRST_PERSON or words[a] in _words("no nobody none"):
         return None  # "With no sunspots reported", "I believe", "No sane person is saying"
     if w in _ONLY_AFTER_QUOTE and not (cue_end >= sent.last or _boundary(_gap(text, toks, cue_end))):
         return None
-    if w in _NEEDS_CLAUSE | _NEEDS_THAT and cue_len == 1 and not _clause_follows(text, toks, sent, i, strict):
+    if w in _NEEDS_CLAUSE | _NEEDS_THAT and cue_len == 1 and not _clause_follows(text, toks, sent, i, strict) and (
+        not (w in _DESCRIBE and "as" in words[i + 1 : min(sent.last, i + 9)])  # "described him as a nomad"
+    ):
         return None
-    src_kind = classify_source(text, toks, a, b)
+    src_kind = classify_source(text, toks, ca, cb)
     head = _head_word(subject)
     if src_kind is None and not (len(subject) == 1 and subject[0] in _PRONOUNS) and head not in _PERSON_HEADS:
         return None  # a subject that cannot speak: "the war says little", "the symptoms indicate"
