@@ -11,7 +11,15 @@ import re
 import numpy as np
 import pytest
 
-from newstrace.signals.contextual import CLAUSE_DIM, TOKEN_DIM, doc_vectors, pool
+from newstrace.signals.contextual import (
+    CLAUSE_DIM,
+    SENT_DIM,
+    TOKEN_DIM,
+    doc_vectors,
+    pool,
+    sentence_vectors,
+    token_context,
+)
 from newstrace.signals.features import analyse
 
 
@@ -44,6 +52,63 @@ def test_doc_vectors_shapes_follow_the_doc():
     assert clause_x.shape == (len(doc.clauses), CLAUSE_DIM)
     assert tok_x.shape == (len(doc.toks.words), TOKEN_DIM)
     assert np.allclose(clause_x, 1.0)
+
+
+def test_token_context_appends_the_window_mean():
+    tok = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [6.0]], dtype=np.float32)
+    out = token_context(tok, window=2)
+    assert out.shape == (6, 2)
+    assert out[:, 0].tolist() == tok[:, 0].tolist()
+    # the window is cut at the text's edges: token 0 averages tokens 0..2, token 2 averages 0..4
+    assert np.allclose(out[:, 1], [2.0, 2.5, 3.0, 4.0, 4.5, 5.0])
+    assert token_context(np.zeros((0, 3), dtype=np.float32)).shape == (0, 6)
+
+
+def test_sentence_vectors_are_the_tail_of_the_clause_vectors():
+    text = "The minister, flanked by guards, spoke.\n\nCritics called it a farce."
+    doc = analyse(text)
+    n = len(text)
+    starts = np.arange(0, n, 4)
+    ends = np.minimum(starts + 3, n)
+    # states that grow along the text, so each sentence has its own mean
+    states = np.repeat(np.arange(len(starts), dtype=np.float32)[:, None], TOKEN_DIM, axis=1)
+    clause_x, _ = doc_vectors(doc, starts, ends, states)
+    sent_x = sentence_vectors(doc, clause_x)
+    assert sent_x.shape == (len(doc.sents), SENT_DIM) == (2, 384)
+    assert sent_x[1, 0] > sent_x[0, 0] > 0
+    expected = pool(starts, ends, states[:, -384:], [(s.start, s.end) for s in doc.sents])
+    assert np.allclose(sent_x, expected)
+
+
+def test_contextual_model_trains_saves_and_predicts_without_the_encoder(tmp_path):
+    """The dense layers of the `minilm` model on stand-in vectors (random, fixed seed): what the layers and the
+    file format do is tested here; what the real vectors are worth is measured by benchmarks/ptc_cv.py."""
+    pytest.importorskip("sklearn")
+    from conftest import PTC_ARTICLES, need
+    from newstrace.signals import train as T
+    from newstrace.signals.techniques import doc_techniques, load_model, save_model
+
+    articles = T.load_ptc(need(PTC_ARTICLES.parent))[:8]
+    fz = T.featurise(articles)
+    rng = np.random.default_rng(0)
+    vectors = [(rng.normal(size=(len(d.clauses), CLAUSE_DIM)).astype(np.float32),
+                rng.normal(size=(len(d.toks), TOKEN_DIM)).astype(np.float32)) for d in fz.docs]
+    T.add_contextual(fz, vectors)
+    model = T.fit(articles, T.Params(seed=7, contextual=True), fz=fz)
+    assert model.emb_sent.weights.shape == (SENT_DIM, 15)
+    assert model.emb_tok.weights.shape == (2 * TOKEN_DIM, 6)  # each token's vector in context
+    save_model(model, tmp_path / "m.npz", prune=0.0)
+    back = load_model(tmp_path / "m.npz")
+    assert back.contextual and back.emb_sent.labels == model.emb_sent.labels
+    assert np.array_equal(back.emb_tok.weights, model.emb_tok.weights)
+    for di in range(3):
+        spans = doc_techniques(back, fz.docs[di], vectors[di])
+        text = articles[di].text
+        assert all(0 <= s.start < s.end <= len(text) for s in spans)
+    # without the contextual sentence layer the spans' labels may differ, but the layers stay optional
+    plain = T.fit(articles, T.Params(seed=7, contextual=True, emb_sent=False, emb_window=False), fz=fz)
+    assert plain.emb_sent is None and plain.emb_tok.weights.shape == (TOKEN_DIM, 6)
+    doc_techniques(plain, fz.docs[0], vectors[0])
 
 
 def test_forward_pass_reproduces_known_sentence_similarities():

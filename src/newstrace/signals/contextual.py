@@ -5,6 +5,10 @@ A clause's vector is the mean of its pieces' states from blocks 3 and 6, followe
 whole sentence (so the classifier sees the clause and what surrounds it); a token's vector is the mean of its
 pieces' block-3 and block-6 states. Pooling is by character offsets, so it is independent of how the encoder and
 `newstrace.tokens` cut words.
+
+Two views are derived from those pooled vectors (so the per-article cache of clause and token vectors serves
+them too): a sentence's vector (its mean block-6 state, the tail of any of its clauses' vectors), and a token's
+vector in context (its own vector followed by the mean over a window of `TOKEN_WINDOW` tokens either side).
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ LAYERS = (3, 6)  # encoder blocks whose states are pooled (1-based)
 PIECE_DIM = 384 * len(LAYERS)
 CLAUSE_DIM = PIECE_DIM + 384
 TOKEN_DIM = PIECE_DIM
+SENT_DIM = 384
+TOKEN_WINDOW = 2  # tokens either side averaged into a token's context vector
+TOKEN_CTX_DIM = 2 * TOKEN_DIM
 
 
 def pool(starts: np.ndarray, ends: np.ndarray, states: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -55,3 +62,33 @@ def encode_doc(doc: Doc) -> tuple[np.ndarray, np.ndarray]:
 
     starts, ends, states = load_encoder().encode(doc.text, layers=LAYERS)
     return doc_vectors(doc, starts, ends, states)
+
+
+def sentence_vectors(doc: Doc, clause_x: np.ndarray) -> np.ndarray:
+    """(n_sents, SENT_DIM): each sentence's mean block-6 state, read from the tail of its first clause's vector
+    (every clause of a sentence carries the same tail); zeros for a sentence without a clause."""
+    out = np.zeros((len(doc.sents), SENT_DIM), dtype=np.float32)
+    seen: set[int] = set()
+    for i, c in enumerate(doc.clauses):
+        if c.sent not in seen:
+            seen.add(c.sent)
+            out[c.sent] = clause_x[i, -SENT_DIM:]
+    return out
+
+
+def token_context(tok_x: np.ndarray, window: int = TOKEN_WINDOW) -> np.ndarray:
+    """(n_tokens, 2 * dim): each token's vector, then the mean of the vectors of tokens k-window..k+window of the
+    same text (fewer at its edges). In CV, the window's mean raised the contextual token layer's average
+    precision for ANY from 0.322 to 0.337 and for Loaded_Language from 0.220 to 0.237 (the previous and next
+    vectors side by side did less, at 1.5 times the width)."""
+    tok_x = np.asarray(tok_x, dtype=np.float32)
+    n = len(tok_x)
+    if n == 0:
+        return np.zeros((0, 2 * tok_x.shape[1]), dtype=np.float32)
+    cum = np.zeros((n + 1, tok_x.shape[1]), dtype=np.float64)
+    np.cumsum(tok_x, axis=0, dtype=np.float64, out=cum[1:])
+    k = np.arange(n)
+    lo = np.maximum(k - window, 0)
+    hi = np.minimum(k + window + 1, n)
+    mean = (cum[hi] - cum[lo]) / (hi - lo)[:, None]
+    return np.hstack([tok_x, mean.astype(np.float32)])

@@ -34,6 +34,7 @@ import numpy as np
 from newstrace.errors import ModelError
 from newstrace.model import TechniqueSpan
 from newstrace.signals import features as F
+from newstrace.signals.contextual import sentence_vectors, token_context
 from newstrace.signals.features import Doc, analyse
 
 MODEL_FILE = "techniques.npz"
@@ -96,11 +97,13 @@ class TechniqueModel:
     ctx_b: float = 0.0
     # a hot clause is trimmed to its first..last token with P(token ANY) >= refine; 0 keeps whole clauses
     refine: float = 0.0
-    # the optional `minilm` model: logistic layers over contextual vectors (`signals.contextual`) of clauses and
-    # tokens. Their clause probability feeds the second clause stage (3 more context inputs), and their token
-    # probabilities are averaged with the token layer's.
+    # the optional `minilm` model: logistic layers over contextual vectors (`signals.contextual`) of clauses,
+    # tokens and sentences. Their clause probability feeds the second clause stage (4 more context inputs); their
+    # token probabilities are averaged with the token layer's, and their sentence probabilities with the sentence
+    # layer's. A token layer 2 * TOKEN_DIM wide reads each token's vector in context (`token_context`).
     emb_clause: DenseLayer | None = None
     emb_tok: DenseLayer | None = None
+    emb_sent: DenseLayer | None = None
 
     @property
     def contextual(self) -> bool:
@@ -156,7 +159,7 @@ def save_model(model: TechniqueModel, path: str | Path, prune: float = PRUNE) ->
         arrays[name + "_gap"] = gaps
         arrays[name + "_val"] = vals
         arrays[name + "_b"] = layer.bias.astype(np.float32)
-    for name, dense in (("emb_clause", model.emb_clause), ("emb_tok", model.emb_tok)):
+    for name, dense in (("emb_clause", model.emb_clause), ("emb_tok", model.emb_tok), ("emb_sent", model.emb_sent)):
         if dense is not None:
             meta[name + "_labels"] = dense.labels
             arrays[name + "_w"] = dense.weights.astype(np.float32)
@@ -183,13 +186,13 @@ def _read_model(fh) -> TechniqueModel:
             layers[name] = LinearLayer(w, np.array(z[name + "_b"], dtype=np.float32), labels)
         dense = {name: DenseLayer(np.array(z[name + "_w"], dtype=np.float32),
                                   np.array(z[name + "_b"], dtype=np.float32), list(meta[name + "_labels"]))
-                 for name in ("emb_clause", "emb_tok") if name + "_w" in z.files}
+                 for name in ("emb_clause", "emb_tok", "emb_sent") if name + "_w" in z.files}
     return TechniqueModel(layers["sent"], layers["clause"], layers["tok"], float(meta["sent_threshold"]),
                           float(meta["tech_threshold"]),
                           {k: float(v) for k, v in meta["tok_thresholds"].items()}, bool(meta["rules"]),
                           {k: v for k, v in meta.items() if k in {"trained_on", "seed", "params"}},
                           np.array(meta["ctx_w"], dtype=np.float32), float(meta["ctx_b"]), float(meta["refine"]),
-                          dense.get("emb_clause"), dense.get("emb_tok"))
+                          dense.get("emb_clause"), dense.get("emb_tok"), dense.get("emb_sent"))
 
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
@@ -314,8 +317,17 @@ def context_probs(model: TechniqueModel, doc: Doc, p_clause: np.ndarray, p_sent:
 
 
 def mix_token_probs(p_tok: np.ndarray, p_emb_tok: np.ndarray | None) -> np.ndarray:
-    """The token layer's probabilities averaged with the contextual token layer's (same outputs, same order)."""
+    """The token (or sentence) layer's probabilities averaged with the contextual layer's (same outputs, same
+    order)."""
     return p_tok if p_emb_tok is None or len(p_tok) == 0 else (p_tok + p_emb_tok) / 2
+
+
+def emb_token_probs(layer: DenseLayer, tok_x: np.ndarray) -> np.ndarray:
+    """The contextual token layer's probabilities from pooled token vectors; a layer twice as wide as the vectors
+    reads them in context (`contextual.token_context`)."""
+    if layer.weights.shape[0] == 2 * tok_x.shape[1]:
+        tok_x = token_context(tok_x)
+    return layer.probs(tok_x)
 
 
 def clause_spans(doc: Doc, p_clause: np.ndarray, threshold: float, p_any: np.ndarray | None = None,
@@ -466,7 +478,10 @@ def doc_techniques(model: TechniqueModel, doc: Doc,
             vectors = encode_doc(doc)
         clause_x, tok_x = vectors
         p_emb_clause = model.emb_clause.probs(clause_x)[:, 0]
-        p_tok = mix_token_probs(p_tok, model.emb_tok.probs(tok_x) if model.emb_tok is not None else None)
+        if model.emb_tok is not None:
+            p_tok = mix_token_probs(p_tok, emb_token_probs(model.emb_tok, tok_x))
+        if model.emb_sent is not None:
+            p_sent = mix_token_probs(p_sent, model.emb_sent.probs(sentence_vectors(doc, clause_x)))
     p_clause = context_probs(model, doc, clause_probs(model, doc), p_sent, p_tok, p_emb_clause)
     spans = model_spans(model, doc, p_sent, p_clause, p_tok)
     if model.rules:

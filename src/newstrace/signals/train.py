@@ -23,6 +23,7 @@ import numpy as np
 
 from newstrace.eval.spans import si_score, technique_score
 from newstrace.signals import features as F
+from newstrace.signals.contextual import sentence_vectors, token_context
 from newstrace.signals.techniques import (
     ANY,
     MODEL_FILE,
@@ -69,6 +70,8 @@ class Params:
     contextual: bool = False  # the `minilm` model: also fit logistic layers on contextual vectors
     c_emb: float = 0.05
     emb_tok: bool = True  # with `contextual`, also a token layer on contextual vectors
+    emb_window: bool = True  # ... reading each token's vector in context (`contextual.token_context`)
+    emb_sent: bool = True  # with `contextual`, also a sentence layer on contextual sentence vectors
 
 
 def load_ptc(data_dir: str | Path) -> list[PTCArticle]:
@@ -115,6 +118,8 @@ class Featurised:
     # contextual vectors for the `minilm` model (see `add_contextual`), row-aligned with clause_rows / tok_rows
     clause_emb: np.ndarray | None = None
     tok_emb: np.ndarray | None = None
+    sent_emb: np.ndarray | None = None  # row-aligned with sent_rows
+    tok_ctx: np.ndarray | None = None  # tok_emb in context, built on first use (`_token_inputs`)
 
 
 def _overlaps(a: int, b: int, spans: Sequence[tuple[str, int, int]]) -> set[str]:
@@ -168,6 +173,8 @@ def add_contextual(fz: Featurised, vectors: Sequence[tuple[np.ndarray, np.ndarra
     """Attach the per-document (clause vectors, token vectors) of `signals.contextual` to `fz`, in document order."""
     fz.clause_emb = np.vstack([c for c, _ in vectors]).astype(np.float32)
     fz.tok_emb = np.vstack([t for _, t in vectors]).astype(np.float32)
+    fz.sent_emb = np.vstack([sentence_vectors(doc, c) for doc, (c, _) in zip(fz.docs, vectors, strict=True)])
+    fz.tok_ctx = None
     if len(fz.clause_emb) != len(fz.clause_rows) or len(fz.tok_emb) != len(fz.tok_rows):
         raise ValueError("contextual vectors are not aligned with the featurised clauses and tokens")
 
@@ -211,17 +218,38 @@ def _fit_dense(x: np.ndarray, y: np.ndarray, c: float, labels: list[str]) -> Den
     return DenseLayer(w, b, labels)
 
 
-def _fit_contextual(fz: Featurised, docs_mask: np.ndarray,
-                    params: Params) -> tuple[DenseLayer | None, DenseLayer | None]:
+def _token_inputs(fz: Featurised, params: Params) -> np.ndarray:
+    """The contextual token layer's inputs: the pooled token vectors, or with `emb_window` each in context."""
+    if not params.emb_window:
+        return fz.tok_emb
+    if fz.tok_ctx is None:
+        cuts = np.flatnonzero(np.diff(fz.tok_doc)) + 1
+        fz.tok_ctx = np.vstack([token_context(t) for t in np.split(fz.tok_emb, cuts)])
+    return fz.tok_ctx
+
+
+@dataclass
+class Contextual:
+    """The `minilm` model's dense layers (see `TechniqueModel`)."""
+
+    clause: DenseLayer | None = None
+    tok: DenseLayer | None = None
+    sent: DenseLayer | None = None
+
+
+def _fit_contextual(fz: Featurised, docs_mask: np.ndarray, params: Params) -> Contextual:
     if not params.contextual or fz.clause_emb is None:
-        return None, None
+        return Contextual()
     c_sel = docs_mask[fz.clause_doc]
-    clause = _fit_dense(fz.clause_emb[c_sel], fz.clause_y[c_sel], params.c_emb, ["ANY"])
-    tok = None
+    out = Contextual(_fit_dense(fz.clause_emb[c_sel], fz.clause_y[c_sel], params.c_emb, ["ANY"]))
     if params.emb_tok:
         t_sel = docs_mask[fz.tok_doc] & fz.tok_train
-        tok = _fit_dense(fz.tok_emb[t_sel], fz.tok_y[t_sel], params.c_emb, [*TOKEN_TECHNIQUES, ANY])
-    return clause, tok
+        out.tok = _fit_dense(_token_inputs(fz, params)[t_sel], fz.tok_y[t_sel], params.c_emb,
+                             [*TOKEN_TECHNIQUES, ANY])
+    if params.emb_sent:
+        s_sel = docs_mask[fz.sent_doc]
+        out.sent = _fit_dense(fz.sent_emb[s_sel], fz.sent_y[s_sel], params.c_emb, ["ANY", *F.TECHNIQUES])
+    return out
 
 
 def _csr(rows: Sequence[dict[str, float]], n_features: int):
@@ -406,17 +434,22 @@ def fit(articles: Sequence[PTCArticle], params: Params | None = None, fz: Featur
             sel = hold_mask[doc_of]
             arr[sel] = _probs(layer, [r for r, k in zip(rows, sel, strict=False) if k])
         if use_emb:
-            emb_clause, emb_tok = _fit_contextual(fz, mask, params)
+            emb = _fit_contextual(fz, mask, params)
             sel = hold_mask[fz.clause_doc]
-            oof.emb_clause[sel] = emb_clause.probs(fz.clause_emb[sel])[:, 0]
-            sel = hold_mask[fz.tok_doc]
-            oof.tok[sel] = mix_token_probs(oof.tok[sel], emb_tok.probs(fz.tok_emb[sel]) if emb_tok else None)
+            oof.emb_clause[sel] = emb.clause.probs(fz.clause_emb[sel])[:, 0]
+            if emb.tok is not None:
+                sel = hold_mask[fz.tok_doc]
+                oof.tok[sel] = mix_token_probs(oof.tok[sel], emb.tok.probs(_token_inputs(fz, params)[sel]))
+            if emb.sent is not None:
+                sel = hold_mask[fz.sent_doc]
+                oof.sent[sel] = mix_token_probs(oof.sent[sel], emb.sent.probs(fz.sent_emb[sel]))
     mask = np.zeros(len(articles), dtype=bool)
     mask[idx] = True
     sent, clause, tok = _fit_layers(fz, mask, params)
-    emb_clause, emb_tok = _fit_contextual(fz, mask, params) if use_emb else (None, None)
+    emb = _fit_contextual(fz, mask, params) if use_emb else Contextual()
     model = TechniqueModel(sent, clause, tok, 0.5, 0.5, {t: 0.5 for t in TOKEN_TECHNIQUES}, params.rules,
-                           {"seed": params.seed, "params": vars(params)}, emb_clause=emb_clause, emb_tok=emb_tok)
+                           {"seed": params.seed, "params": vars(params)}, emb_clause=emb.clause, emb_tok=emb.tok,
+                           emb_sent=emb.sent)
     if params.context:
         _fit_context(model, fz, idx, oof)
     tune(model, fz, articles, list(idx), oof)
