@@ -37,9 +37,9 @@ def main() -> None:
     ap.add_argument("--minilm", action="store_true", help="the contextual model (MiniLM vectors, `make minilm`)")
     ap.add_argument("--c-emb", type=float, default=T.Params.c_emb)
     ap.add_argument("--no-emb-tok", action="store_true", help="with --minilm, no contextual token layer")
-    ap.add_argument("--no-emb-window", action="store_true",
-                    help="with --minilm, the contextual token layer reads each token's vector alone")
-    ap.add_argument("--no-emb-sent", action="store_true", help="with --minilm, no contextual sentence layer")
+    ap.add_argument("--emb-window", action="store_true",
+                    help="with --minilm, the contextual token layer reads each token's vector in context")
+    ap.add_argument("--emb-sent", action="store_true", help="with --minilm, add a contextual sentence layer")
     ap.add_argument("--cache", default="/tmp/newstrace-ptc-minilm",
                     help="folder caching the pooled MiniLM vectors per article (encoding takes ~10 min)")
     args = ap.parse_args()
@@ -55,8 +55,8 @@ def main() -> None:
         T.add_contextual(fz, vectors)
     params = T.Params(seed=args.seed, rules=not args.no_rules, context=not args.no_context, c_clause=args.c_clause,
                       c_sent=args.c_sent, c_tok=args.c_tok, contextual=args.minilm, c_emb=args.c_emb,
-                      emb_tok=not args.no_emb_tok, emb_window=not args.no_emb_window,
-                      emb_sent=not args.no_emb_sent)
+                      emb_tok=not args.no_emb_tok, emb_window=args.emb_window,
+                      emb_sent=args.emb_sent)
     order = np.random.default_rng(args.seed).permutation(len(articles))
     folds = [np.sort(order[i :: args.folds]) for i in range(args.folds)]
     pred: dict[str, list] = {}

@@ -94,7 +94,7 @@ def test_contextual_model_trains_saves_and_predicts_without_the_encoder(tmp_path
     vectors = [(rng.normal(size=(len(d.clauses), CLAUSE_DIM)).astype(np.float32),
                 rng.normal(size=(len(d.toks), TOKEN_DIM)).astype(np.float32)) for d in fz.docs]
     T.add_contextual(fz, vectors)
-    model = T.fit(articles, T.Params(seed=7, contextual=True), fz=fz)
+    model = T.fit(articles, T.Params(seed=7, contextual=True, emb_sent=True, emb_window=True), fz=fz)
     assert model.emb_sent.weights.shape == (SENT_DIM, 15)
     assert model.emb_tok.weights.shape == (2 * TOKEN_DIM, 6)  # each token's vector in context
     save_model(model, tmp_path / "m.npz", prune=0.0)
@@ -105,7 +105,7 @@ def test_contextual_model_trains_saves_and_predicts_without_the_encoder(tmp_path
         spans = doc_techniques(back, fz.docs[di], vectors[di])
         text = articles[di].text
         assert all(0 <= s.start < s.end <= len(text) for s in spans)
-    # without the contextual sentence layer the spans' labels may differ, but the layers stay optional
+    # both layers are optional: without them the model is the one shipped before they existed
     plain = T.fit(articles, T.Params(seed=7, contextual=True, emb_sent=False, emb_window=False), fz=fz)
     assert plain.emb_sent is None and plain.emb_tok.weights.shape == (TOKEN_DIM, 6)
     doc_techniques(plain, fz.docs[0], vectors[0])

@@ -78,9 +78,10 @@ def sentence_vectors(doc: Doc, clause_x: np.ndarray) -> np.ndarray:
 
 def token_context(tok_x: np.ndarray, window: int = TOKEN_WINDOW) -> np.ndarray:
     """(n_tokens, 2 * dim): each token's vector, then the mean of the vectors of tokens k-window..k+window of the
-    same text (fewer at its edges). In CV, the window's mean raised the contextual token layer's average
-    precision for ANY from 0.322 to 0.337 and for Loaded_Language from 0.220 to 0.237 (the previous and next
-    vectors side by side did less, at 1.5 times the width)."""
+    same text (fewer at its edges). On 2 of 5 PTC article folds the window's mean raised the contextual token
+    layer's average precision for ANY from 0.322 to 0.337 and for Loaded_Language from 0.220 to 0.237 (the
+    previous and next vectors side by side did less, at 1.5 times the width); span scores did not move (see
+    `train.Params.emb_window`), so the shipped model does not use it."""
     tok_x = np.asarray(tok_x, dtype=np.float32)
     n = len(tok_x)
     if n == 0:

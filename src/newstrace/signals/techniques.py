@@ -12,6 +12,11 @@ The model (trained by `newstrace.signals.train` on the PTC corpus) has three lin
   token lies in some gold span): runs of tokens whose technique probability clears a per-technique threshold
   become short spans, which also catches lexical propaganda in clauses that the clause layer skipped.
 
+The optional `minilm` model adds logistic layers over MiniLM vectors (`signals.contextual`): per clause (stacked
+into the second clause stage) and per token (averaged with the token layer). Training can also fit a token layer
+over each token's vector in context and a sentence layer (averaged with the sentence layer); neither raised the
+CV scores, so the shipped file has neither, but a file that has them is read and used.
+
 Rules, general rather than tuned to any one article, then add:
 - a headline (first line) that is a question -> Doubt;
 - a phrase of >= 3 words (>= 2 content words), repeated >= 3 times and mostly set off by a comma before it
