@@ -82,10 +82,13 @@ def test_planted_edits_sit_at_their_offsets(corpus) -> None:
     for s in truth["systematic"]:
         parent, copy = rows[s["source"]]["text"], rows[s["copy"]]["text"]
         spans = [copy[a:b] for a, b in s["copy_spans"]]
-        if s["kind"] == "replace":
+        if s["kind"] in ("replace", "relabel"):
             assert s["count"] == len(spans) >= 1
             assert all(x.casefold() == s["copy_text"].casefold() for x in spans)
             assert len(re.findall(re.escape(s["source_text"]), copy)) >= s["misses"]
+            if s["kind"] == "relabel":  # the new label keeps the old name, with words on one or both sides
+                assert s["source_text"] in s["copy_text"] and s["source_text"] != s["copy_text"]
+                assert s["count"] >= 2
         elif s["kind"] == "insert":
             assert s["count"] == len(spans) >= 2
             seams = [tuple(x) for x in s["seams"]]
@@ -99,23 +102,38 @@ def test_planted_edits_sit_at_their_offsets(corpus) -> None:
             assert s["source_text"] not in copy
         elif s["kind"] == "lead" and s["copy_text"]:
             assert copy[s["copy_spans"][0][0] : s["copy_spans"][0][1]] == s["copy_text"]
+    sidebars = 0
     for a in truth["articles"]:
         o = outlets[a["outlet"]]
-        got = [rows[a["id"]]["text"][x:y] for x, y in a["boilerplate_spans"]]
+        text = rows[a["id"]]["text"]
+        got = [text[x:y] for x, y in a["boilerplate_spans"]]
         assert got == ([o["header"], o["footer"]] if o["header"] else [])
+        # a sidebar of 4-7 headlines under a title line, right before the article, on the outlet's pages only
+        assert bool(a["sidebar_spans"]) == o["sidebar"]
+        for x, y in a["sidebar_spans"]:
+            lines = text[x:y].split("\n")
+            assert 5 <= len(lines) <= 8 and lines[0] in ("Recent Posts", "Latest News", "Most Read",
+                                                          "Related Stories", "Top Stories")
+            assert text[y:y + 2] == "\n\n" and (x == 0 or text[x - 2:x] == "\n\n")
+            sidebars += 1
+    assert sidebars
 
 
 def test_every_operation_and_role_appears(corpus) -> None:
     _, truth, _ = corpus
     ops = {o["op"] for a in truth["articles"] for o in a["operations"]}
-    assert ops >= {"verbatim", "lead_rewrite", "lead_drop", "inject", "replace", "cut_attribution", "cut_denial",
-                   "noise", "reorder", "partial"}
+    assert ops >= {"verbatim", "lead_rewrite", "lead_drop", "inject", "replace", "relabel", "cut_attribution",
+                   "cut_denial", "noise", "noise_word", "appositive", "reorder", "partial"}
     kinds = {s["kind"] for s in truth["systematic"]}
-    assert kinds == {"insert", "replace", "cut_attribution", "cut_denial", "lead", "boilerplate"}
+    assert kinds == {"insert", "replace", "relabel", "cut_attribution", "cut_denial", "lead", "boilerplate"}
     assert {a["role"] for a in truth["articles"]} == {"origin", "copy", "partial", "negative", "same_facts"}
     assert {h["kind"] for h in truth["hard_negatives"]} == {"same_topic", "same_facts"}
     assert any(s["seams"] for s in truth["systematic"] if s["kind"] == "insert")
     assert any(s["misses"] for s in truth["systematic"] if s["kind"] == "replace")
+    # both shapes of relabel: words on both sides of the name, and a suffix glued on with a hyphen
+    relabels = [(s["source_text"], s["copy_text"]) for s in truth["systematic"] if s["kind"] == "relabel"]
+    assert any(new.lower().startswith("the ") and not new.endswith(old) for old, new in relabels)
+    assert any(new.startswith(old + "-") for old, new in relabels)
 
 
 def test_timing_of_chains(corpus) -> None:
@@ -139,14 +157,18 @@ def test_timing_of_chains(corpus) -> None:
 
 
 def test_negatives_share_no_passage(corpus) -> None:
-    """No two articles outside a true pair share a run of 10 words (outlet boilerplate aside).
+    """No two articles outside a family share a run of 10 words (outlet boilerplate and sidebars aside).
 
     Base texts share no 8-gram at all, but an edit (a cut, a typo) can join words into a common 8-word
     phrase that another text happens to contain; that is chance, not a passage, so up to two 8-grams pass.
     """
     _, truth, rows = corpus
-    bps = {a["id"]: a["boilerplate_spans"] for a in truth["articles"]}
+    bps = {a["id"]: a["boilerplate_spans"] + a["sidebar_spans"] for a in truth["articles"]}
     true = {frozenset((p["source"], p["copy"])) for p in truth["pairs"]}
+    # members of one family share text by construction; below the truth's passage size (a short paragraph that a
+    # reorder moved away from its neighbours) they are not listed as a pair, and are not negatives either
+    family = {a["id"]: a["family"] for a in truth["articles"] if a["family"]}
+    true |= {frozenset((x, y)) for x in family for y in family if x != y and family[x] == family[y]}
     owners: dict[tuple, set[str]] = defaultdict(set)
     for i, r in rows.items():
         text = r["text"]

@@ -7,10 +7,15 @@ precision of 0.0 where nothing was predicted), never an exception.
   `source` must be the earlier article; `hard_negative_fp` counts predicted hard-negative pairs.
 - passages: PAN plagdet over the true pairs' passages; both sides are keyed by the unordered pair, so a
   detection with source and copy swapped still lands on the right documents.
-- systematic: a planted insert/replace is recalled when a `systematic` entry of the same unordered pair has the
-  same phrase (copy_text, or source_text for a replace; compared case- and whitespace-insensitively, edge
-  punctuation stripped) and the same count; `recall_phrase` drops the count condition. Precision is the share of
-  predicted systematic entries on true pairs whose phrase matches a planted edit of that pair.
+- systematic: a planted insert/replace/relabel is recalled when a `systematic` entry of the same unordered pair has
+  the same phrase (copy_text, or copy_text and source_text for a replace or relabel; compared case- and
+  whitespace-insensitively, edge punctuation stripped) and the same count; `recall_phrase` drops the count
+  condition. Precision is the share of predicted systematic entries on true pairs whose phrase matches a planted
+  edit of that pair.
+- relabels: a planted relabel that wraps the old name ("Delhi" -> "the Delhi regime") is reported as one edit when
+  one `systematic` entry of the pair has the old name as source_text and the whole new label as copy_text
+  (`one_edit`), and with the planted count too (`one_edit_count`); `misses` counts the relabels with misses whose
+  misses are reported as one entry (`*_missed`) with the old name and the planted number of misses.
 - cuts: a planted cut sentence is recalled when an edit of that pair removes at least half of it (a delete or
   replace on the parent's side), or a systematic entry's source_text equals it.
 - families: purity (each predicted family's most common true family, over predicted members) and inverse
@@ -103,17 +108,17 @@ def score_systematic(truth: dict, edits: list[dict]) -> dict:
     by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in edits:
         by_pair[_key(row["source"], row["copy"])].extend(row.get("systematic", []))
-    planted = [s for s in truth["systematic"] if s["kind"] in ("insert", "replace")]
+    planted = [s for s in truth["systematic"] if s["kind"] in ("insert", "replace", "relabel")]
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     strict = loose = 0
     for s in planted:
         want = {norm_phrase(s["copy_text"]), norm_phrase(s.get("phrase"))} - {""}
-        if s["kind"] == "replace":
+        if s["kind"] != "insert":
             want = {norm_phrase(s["copy_text"]) + "<-" + norm_phrase(s["source_text"])}
         hit_phrase = hit_count = False
         for got in by_pair.get(_key(s["source"], s["copy"]), []):
             g = norm_phrase(got.get("copy_text"))
-            if s["kind"] == "replace":
+            if s["kind"] != "insert":
                 g = g + "<-" + norm_phrase(got.get("source_text"))
             if g in want:
                 hit_phrase = True
@@ -149,6 +154,27 @@ def score_systematic(truth: dict, edits: list[dict]) -> dict:
             "predicted_on_true_pairs": counts["all"][0],
             "precision_all_pairs": _ratio(counts["all"][1], counts["all"][0]),
             "by_kind": {k: {"planted": v[0], "recalled": v[1], "recall": _ratio(v[1], v[0])} for k, v in kinds.items()}}
+
+
+def score_relabels(truth: dict, edits: list[dict]) -> dict:
+    by_pair: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in edits:
+        by_pair[_key(row["source"], row["copy"])].extend(row.get("systematic", []))
+    planted = [s for s in truth["systematic"] if s["kind"] == "relabel"]
+    one = counted = with_misses = misses_ok = 0
+    for s in planted:
+        old, new = norm_phrase(s["source_text"]), norm_phrase(s["copy_text"])
+        got = by_pair.get(_key(s["source"], s["copy"]), [])
+        whole = [g for g in got if norm_phrase(g.get("source_text")) == old and norm_phrase(g.get("copy_text")) == new]
+        one += bool(whole)
+        counted += any(g.get("count") == s["count"] for g in whole)
+        if s.get("misses"):
+            with_misses += 1
+            misses_ok += any(str(g.get("kind", "")).endswith("_missed") and norm_phrase(g.get("copy_text")) == old
+                             and g.get("count") == s["misses"] for g in got)
+    return {"planted": len(planted), "one_edit": one, "one_edit_rate": _ratio(one, len(planted)),
+            "one_edit_count": counted, "one_edit_count_rate": _ratio(counted, len(planted)),
+            "with_misses": with_misses, "misses_reported": misses_ok, "misses_rate": _ratio(misses_ok, with_misses)}
 
 
 def score_cuts(truth: dict, edits: list[dict]) -> dict:
@@ -276,5 +302,6 @@ def score(truth_path: Path, analyze_dir: Path) -> dict:
         raise NewstraceError(f"{truth_path}: not a truth.json file: {exc}") from None
     reuse, edits, families = _jsonl(d / "reuse.jsonl"), _jsonl(d / "edits.jsonl"), _jsonl(d / "families.jsonl")
     return {"pairs": score_pairs(truth, reuse), "passages": score_passages(truth, reuse),
-            "systematic": score_systematic(truth, edits), "cuts": score_cuts(truth, edits),
+            "systematic": score_systematic(truth, edits), "relabels": score_relabels(truth, edits),
+            "cuts": score_cuts(truth, edits),
             "families": score_families(truth, families), "network": score_network(truth, d / "network.graphml")}

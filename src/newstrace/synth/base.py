@@ -19,7 +19,7 @@ from newstrace.tokens import tokenize
 
 DEFAULT_BASE = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "ptc-train" / "train-articles"
 SHINGLE = 8
-MAX_PARAGRAPHS = 24  # caps the few very long base articles, so one family does not dominate the corpus size
+MAX_PARAGRAPHS = 32  # caps the few very long base articles, so one family does not dominate the corpus size
 
 
 @dataclass
@@ -43,13 +43,13 @@ def _shingles(text: str) -> set[int]:
 
 
 def _group(lines: list[str]) -> list[str]:
-    """Groups sentence lines into paragraphs of 1-3 sentences (about 150+ characters), as news sites print them."""
+    """Groups sentence lines into paragraphs of 1-2 sentences, as online news sites print them."""
     paras: list[str] = []
     cur: list[str] = []
     for line in lines:
         cur.append(line)
         size = sum(len(x) for x in cur)
-        if len(cur) >= 3 or (len(cur) >= 2 and size >= 150) or size >= 400:
+        if len(cur) >= 2 or size >= 200:
             paras.append(" ".join(cur))
             cur = []
     if cur:

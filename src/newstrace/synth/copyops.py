@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from newstrace.synth.base import sentence_spans
 from newstrace.synth.ngram import NGramModel
 from newstrace.synth.operations import (
     _ENT_RE,
@@ -173,36 +174,136 @@ def replace(st: CopyState, labels: list[str]) -> bool:
     return True
 
 
-def noise(st: CopyState, n: int) -> bool:
-    """Misspells `n` words of five or more letters (light word-level noise, not systematic)."""
-    cands = []
-    for k, para in enumerate(st.paras):
-        for m in re.finditer(r"\b[a-z]{5,}\b", ptext(para)):
-            if is_exact(para, m.start(), m.end()):
-                cands.append((k, m.start(), m.end()))
-    if not cands:
+_DETERMINERS = ("the ", "a ", "an ", "this ", "that ", "its ", "their ")
+
+
+def relabel(st: CopyState, wraps: list[str]) -> bool:
+    """Relabels a frequent name with a label that keeps it ("Delhi" -> "the Delhi regime", "Israel" ->
+    "Israel-led aggressors"), throughout but for one mention in four or more (two in seven or more).
+
+    A mention after a determiner ("the Delhi government") or, for a plural label, one with a possessive, is left
+    alone as an editor would (it reads wrong wrapped) and counts among the misses.
+    """
+    template = wraps[int(st.rng.integers(len(wraps)))]
+    term = _pick_term(st)
+    if term is None:
         return False
-    picks = sorted((cands[int(i)] for i in st.rng.choice(len(cands), size=min(n, len(cands)), replace=False)),
-                   key=lambda x: (x[0], -x[1]))
-    for k, s, e in picks:
-        word = ptext(st.paras[k])[s:e]
-        tag = st.add(Edit("noise", word, ""))
-        bad = typo(word, st.rng)
-        st.edits[tag].copy_text = bad
-        st.paras[k] = splice(st.paras[k], s, e, [Piece(bad, src_span(st.paras[k], s, e), False, tag)])
+    label = template.format(term)
+    found = mentions(st.paras, term)
+    misses = 2 if len(found) >= 7 else 1 if len(found) >= 4 else 0
+    skip = set(int(i) for i in st.rng.choice(len(found), size=misses, replace=False)) if misses else set()
+    spots = []
+    for n, (k, s, e) in enumerate(found):
+        text = ptext(st.paras[k])
+        after_determiner = template.startswith("the ") and text[max(0, s - 6):s].lower().endswith(_DETERMINERS)
+        plural_possessive = label.endswith("s") and text[e:e + 1] in ("'", "’")
+        if n not in skip and not after_determiner and not plural_possessive:
+            spots.append((k, s, e))
+    if len(spots) < 2:
+        return False
+    tag = st.add(Edit("relabel", term, label, misses=len(found) - len(spots)))
+    for k, s, e in sorted(spots, key=lambda x: (x[0], -x[1])):  # right to left in each paragraph
+        text = ptext(st.paras[k])
+        at_start = s == 0 or bool(re.search(r"[.!?][\"”’]?\s+$", text[:s]))
+        new = label[:1].upper() + label[1:] if at_start else label
+        st.paras[k] = splice(st.paras[k], s, e, [Piece(new, src_span(st.paras[k], s, e), False, tag)])
+    st.log.append({"op": "relabel", "term": term, "label": label, "misses": len(found) - len(spots)})
+    return True
+
+
+# Words a rewriting editor swaps for another ("said" -> "stated"): one changed word every few sentences.
+_SWAPS = {
+    "said": "stated", "says": "claims", "told": "informed", "big": "large", "large": "huge", "many": "numerous",
+    "people": "citizens", "country": "nation", "government": "administration", "help": "assist",
+    "show": "reveal", "shows": "reveals", "showed": "revealed", "began": "started", "start": "begin",
+    "started": "began", "about": "around", "also": "further", "attack": "assault", "attacks": "assaults",
+    "killed": "slain", "important": "crucial", "recent": "latest", "major": "key", "official": "officer",
+    "officials": "authorities", "leaders": "chiefs", "leader": "chief", "city": "town", "week": "weekend",
+    "month": "period", "year": "season", "new": "fresh", "old": "former", "house": "home", "children": "kids",
+    "police": "officers", "forces": "troops", "war": "conflict", "however": "but", "but": "yet",
+    "because": "since", "against": "versus", "before": "prior to", "after": "following", "very": "highly",
+    "would": "will", "could": "might", "should": "must", "claimed": "alleged", "report": "account",
+    "reports": "accounts", "reported": "noted", "asked": "requested", "added": "continued", "called": "named",
+    "group": "faction", "groups": "factions", "public": "popular", "world": "globe", "media": "press",
+}
+
+
+def noise(st: CopyState, rate: float) -> bool:
+    """Light word-level noise, not systematic: in each sentence of exact text, with probability `rate`, one word
+    is changed, half the time for a word an editor might use instead ("said" -> "stated"), otherwise misspelt."""
+    picks = []
+    used: set[str] = set()  # a word is changed once at most: the same change twice would be systematic
+    for k, para in enumerate(st.paras):
+        text = ptext(para)
+        for s, e in sentence_spans(text):
+            if st.rng.random() >= rate:
+                continue
+            words = [m for m in re.finditer(r"\b[a-z]{3,}\b", text[s:e])
+                     if m.group() not in used and is_exact(para, s + m.start(), s + m.end())]
+            swaps = [m for m in words if m.group() in _SWAPS]
+            swap = bool(swaps) and st.rng.random() < 0.5
+            pool = swaps if swap else [m for m in words if len(m.group()) >= 5]
+            if pool:
+                m = pool[int(st.rng.integers(len(pool)))]
+                used.add(m.group())
+                picks.append((k, s + m.start(), s + m.end(), swap))
+    if not picks:
+        return False
+    for k, a, b, swap in sorted(picks, key=lambda x: (x[0], -x[1])):
+        word = ptext(st.paras[k])[a:b]
+        bad = _SWAPS[word] if swap else typo(word, st.rng)
+        tag = st.add(Edit("noise", word, bad))
+        st.paras[k] = splice(st.paras[k], a, b, [Piece(bad, src_span(st.paras[k], a, b), False, tag)])
     st.log.append({"op": "noise", "words": len(picks)})
     return True
 
 
-def reorder(st: CopyState) -> bool:
-    """Moves one paragraph after the first to another place after the first."""
+# One-off appositives a rewriting editor adds after a name (each used once in a copy: never systematic).
+APPOSITIVES = [
+    "a longtime observer of the region", "once a close ally of the capital", "whose term ends next year",
+    "a veteran of several election campaigns", "which has drawn criticism in the past", "the second in a week",
+    "a former adviser to the cabinet", "long a rival of the ruling party", "who rarely speaks to reporters",
+    "a figure well known to local viewers", "which opened its doors two decades ago", "not for the first time",
+    "according to people familiar with the matter", "by most accounts a cautious man", "itself under scrutiny",
+    "a name that recurs in the court papers", "who declined to say more", "an outspoken voice in the debate",
+    "a relative newcomer to national politics", "whose family has deep roots in the north",
+]
+
+
+def appositives(st: CopyState, n: int) -> bool:
+    """Inserts `n` different appositives (", a former adviser to the cabinet,") after names mid-sentence."""
+    spots = []
+    for k, para in enumerate(st.paras):
+        text = ptext(para)
+        for m in _ENT_RE.finditer(text):
+            a, b = m.span()
+            # a name mid-sentence (after a lower-case word or a comma), followed by a lower-case word
+            mid = a >= 2 and text[a - 1] == " " and (text[a - 2].islower() or text[a - 2] == ",")
+            if not mid or b + 2 > len(text) or text[b] != " " or not text[b + 1].islower():
+                continue
+            if is_exact(para, a, b + 1):
+                spots.append((k, b))
+    if not spots:
+        return False
+    chosen = [spots[int(i)] for i in st.rng.choice(len(spots), size=min(n, len(spots)), replace=False)]
+    phrases = [APPOSITIVES[int(i)] for i in st.rng.choice(len(APPOSITIVES), size=len(chosen), replace=False)]
+    for (k, at), phrase in sorted(zip(chosen, phrases, strict=True), key=lambda x: (x[0][0], -x[0][1])):
+        tag = st.add(Edit("appositive", "", f", {phrase},"))
+        st.paras[k] = splice(st.paras[k], at, at, [Piece(f", {phrase},", None, False, tag)])
+    st.log.append({"op": "appositive", "count": len(chosen)})
+    return True
+
+
+def reorder(st: CopyState, moves: int = 1) -> bool:
+    """Moves `moves` paragraphs, one at a time, each from after the first to another place after the first."""
     if len(st.paras) < 4:
         return False
-    i = int(st.rng.integers(1, len(st.paras)))
-    j = int(st.rng.integers(1, len(st.paras) - 1))
-    j = j if j < i else j + 1
-    st.paras.insert(j, st.paras.pop(i))
-    st.log.append({"op": "reorder", "from": i, "to": j})
+    for _ in range(moves):
+        i = int(st.rng.integers(1, len(st.paras)))
+        j = int(st.rng.integers(1, len(st.paras) - 1))
+        j = j if j < i else j + 1
+        st.paras.insert(j, st.paras.pop(i))
+        st.log.append({"op": "reorder", "from": i, "to": j})
     return True
 
 

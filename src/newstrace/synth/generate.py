@@ -48,6 +48,7 @@ class Art:
     text: str = ""
     body_spans: list[tuple[int, int]] = field(default_factory=list)
     boiler_spans: list[tuple[int, int]] = field(default_factory=list)
+    sidebar_spans: list[tuple[int, int]] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     log: list[dict] = field(default_factory=list)
@@ -67,8 +68,9 @@ class Art:
                 "text": self.text}
 
 
-def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None) -> None:
-    """Adds the outlet's boilerplate, renders the text, and derives spans, blocks and edit spans."""
+def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None, sidebar: str | None = None) -> None:
+    """Adds the outlet's boilerplate (and its sidebar of headlines, if any), renders the text, and derives spans,
+    blocks and edit spans."""
     o = art.outlet
     paras = list(body)
     if o.header or (parent is not None and parent.boiler_spans):
@@ -78,6 +80,9 @@ def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None) 
         tag = len(edits) - 1
         if o.header:
             paras = [[Piece(o.header, None, False, tag)]] + paras + [[Piece(o.footer or "", None, False, tag)]]
+    if sidebar:
+        edits.append(Edit("sidebar", "", sidebar))
+        paras.insert(1 if o.header else 0, [Piece(sidebar, None, False, len(edits) - 1)])
     rendered = render(paras, edits)
     art.text = rendered.text
     spans, pos = [], 0
@@ -87,10 +92,25 @@ def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None) 
         pos += n + 2
     has_bp = bool(o.header)
     art.boiler_spans = [spans[0], spans[-1]] if has_bp else []
-    art.body_spans = spans[1:-1] if has_bp else spans
-    skip = {i for i, e in enumerate(edits) if e.kind == "boilerplate"}
+    side = (1 if has_bp else 0) if sidebar else None
+    art.sidebar_spans = [spans[side]] if side is not None else []
+    art.body_spans = [sp for i, sp in enumerate(spans)
+                      if i != side and not (has_bp and i in (0, len(spans) - 1))]
+    skip = {i for i, e in enumerate(edits) if e.kind in ("boilerplate", "sidebar")}
     art.blocks = child_blocks(art.idx, rendered.pieces, parent.blocks if parent else [], skip)
     art.edits = edits
+
+
+_SIDEBAR_TITLES = ["Recent Posts", "Latest News", "Most Read", "Related Stories", "Top Stories"]
+
+
+def _sidebar(outlet: Outlet, rng: np.random.Generator, headlines: list[str]) -> str | None:
+    """A sidebar of 4-7 headlines of other stories, printed before the article on the outlet's pages."""
+    if not outlet.sidebar or not headlines:
+        return None
+    k = int(rng.integers(4, 8))
+    picks = [headlines[int(i)] for i in rng.choice(len(headlines), size=min(k, len(headlines)), replace=False)]
+    return "\n".join([_SIDEBAR_TITLES[int(rng.integers(len(_SIDEBAR_TITLES)))]] + picks)
 
 
 def _plant_denial(paras: list[str], rng: np.random.Generator, used: set[tuple[int, ...]]) -> list[str]:
@@ -172,7 +192,8 @@ _TITLE_PREFIX = ["BREAKING: ", "Exclusive: ", "Report: ", "WATCH: "]
 
 
 def _derive(arts: list[Art], parent: Art, outlet: Outlet, lag_hours: float, mode: str, family: int,
-            rng: np.random.Generator, model: NGramModel, phrase: str, host: BaseArticle | None = None) -> Art:
+            rng: np.random.Generator, model: NGramModel, phrase: str, headlines: list[str],
+            host: BaseArticle | None = None) -> Art:
     """Makes one copy of `parent` at `outlet`, applying the operations `mode` calls for."""
     title = parent.title
     if rng.random() < 0.2:
@@ -191,37 +212,43 @@ def _derive(arts: list[Art], parent: Art, outlet: Outlet, lag_hours: float, mode
             copyops.lead(st, model, drop=r() < 0.35)
         if r() < 0.4:
             copyops.cut(st, "cut_denial" if r() < 0.5 else "cut_attribution") or copyops.cut(st, "cut_attribution")
-        if r() < 0.45:
+        if r() < 0.3:
             copyops.replace(st, labels)
+        if r() < 0.45:
+            copyops.relabel(st, outlet.wraps or ["the {} regime"])
         if r() < 0.55:
             copyops.inject(st, phrase)
-        if r() < 0.35:
-            copyops.noise(st, int(rng.integers(1, 4)))
-        if r() < 0.25:
-            copyops.reorder(st)
+        if r() < 0.4:
+            copyops.appositives(st, int(rng.integers(1, 4)))
+        if r() < 0.7:
+            copyops.noise(st, float(rng.uniform(0.2, 0.5)))
+        if r() < 0.3:
+            copyops.reorder(st, int(rng.integers(1, 3)))
     elif mode == "independent":
         if r() < 0.5:
             copyops.lead(st, model, drop=r() < 0.5)
         if r() < 0.2:
             copyops.cut(st, "cut_attribution")
-        if r() < 0.5:
-            copyops.noise(st, int(rng.integers(1, 3)))
-        if r() < 0.2:
-            copyops.reorder(st)
+        if r() < 0.3:
+            copyops.appositives(st, int(rng.integers(1, 3)))
+        if r() < 0.7:
+            copyops.noise(st, float(rng.uniform(0.15, 0.45)))
+        if r() < 0.25:
+            copyops.reorder(st, int(rng.integers(1, 3)))
     if not st.log:
         st.log.append({"op": "verbatim"})
-    _publish(art, st.paras, st.edits, parent)
+    _publish(art, st.paras, st.edits, parent, _sidebar(outlet, rng, headlines))
     art.log = st.log
-    art.terms = st.used_terms | {x for e in st.edits if e.kind in ("insert", "replace")
+    art.terms = st.used_terms | {x for e in st.edits if e.kind in ("insert", "replace", "relabel")
                                  for x in (e.phrase, e.copy_text) if x}
     arts.append(art)
     return art
 
 
 def _fresh(arts: list[Art], paras: list[str], title: str, outlet: Outlet, when: datetime, role: str,
-           family: int | None, base: str | None) -> Art:
+           family: int | None, base: str | None, sidebar: str | None = None) -> Art:
     art = Art(len(arts), outlet, when, title, role, family, None, base)
-    _publish(art, [[Piece(p, None, False)] for p in paras], [], None)
+    _publish(art, [[Piece(p, None, False)] for p in paras], [], None, sidebar)
     arts.append(art)
     return art
 
@@ -232,7 +259,7 @@ def _when(rng: np.random.Generator) -> datetime:
 
 def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet], rng: np.random.Generator,
             model: NGramModel, hosts: list[BaseArticle], hard: list[tuple[int, int, str, float]],
-            denials: set[tuple[int, ...]]) -> None:
+            denials: set[tuple[int, ...]], headlines: list[str]) -> None:
     nets = sorted({o.network for o in outlets if o.network})
     inds = [o for o in outlets if not o.network]
     paras = _plant_denial(origin.paragraphs, rng, denials) if rng.random() < 0.5 else origin.paragraphs
@@ -240,7 +267,8 @@ def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet],
         net = nets[int(rng.integers(len(nets)))]
         members = [o for o in outlets if o.network == net]
         home = members[0] if rng.random() < 0.7 else members[int(rng.integers(len(members)))]
-        root = _fresh(arts, paras, origin.title, home, _when(rng), "origin", f, origin.name)
+        root = _fresh(arts, paras, origin.title, home, _when(rng), "origin", f, origin.name,
+                      _sidebar(home, rng, headlines))
         patron = home.patron or PATRONS[0]
         phrase = PHRASES[int(rng.integers(len(PHRASES)))].format(p=patron)
         others = [o for o in members if o is not home]
@@ -249,14 +277,15 @@ def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet],
         for o in (others[int(i)] for i in rng.choice(len(others), size=k, replace=False)):
             parent = copies[int(rng.integers(len(copies)))] if copies and rng.random() < 0.25 else root
             copies.append(_derive(arts, parent, o, float(rng.uniform(0.5, 18)), "network", f, rng, model,
-                                  phrase))
+                                  phrase, headlines))
         if rng.random() < 0.15:
             o = inds[int(rng.integers(len(inds)))]
-            _derive(arts, root, o, float(rng.uniform(48, 480)), "independent", f, rng, model, phrase)
+            _derive(arts, root, o, float(rng.uniform(48, 480)), "independent", f, rng, model, phrase, headlines)
     else:
         home, other = (inds[int(i)] for i in rng.choice(len(inds), size=2, replace=False))
-        root = _fresh(arts, paras, origin.title, home, _when(rng), "origin", f, origin.name)
-        _derive(arts, root, other, float(rng.uniform(48, 480)), "independent", f, rng, model, "")
+        root = _fresh(arts, paras, origin.title, home, _when(rng), "origin", f, origin.name,
+                      _sidebar(home, rng, headlines))
+        _derive(arts, root, other, float(rng.uniform(48, 480)), "independent", f, rng, model, "", headlines)
     fam = [a for a in arts if a.family == f]
     used = {a.outlet.domain for a in fam}
     if hosts and rng.random() < 0.5:
@@ -264,12 +293,13 @@ def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet],
         free = [o for o in outlets if o.domain not in used]
         o = free[int(rng.integers(len(free)))]
         lag = rng.uniform(1, 18) if o.network and o.network == parent.outlet.network else rng.uniform(48, 480)
-        _derive(arts, parent, o, float(lag), "partial", f, rng, model, "", host=hosts.pop())
+        _derive(arts, parent, o, float(lag), "partial", f, rng, model, "", headlines, host=hosts.pop())
     if rng.random() < 0.35:
         free = [o for o in inds if o.domain not in used]
         o = free[int(rng.integers(len(free)))]
         sf = _fresh(arts, _same_facts(origin, model, rng), origin.title, o,
-                    root.published + timedelta(hours=float(rng.uniform(-12, 48))), "same_facts", None, None)
+                    root.published + timedelta(hours=float(rng.uniform(-12, 48))), "same_facts", None, None,
+                    _sidebar(o, rng, headlines))
         hard.append((root.idx, sf.idx, "same_facts", 0.0))
 
 
@@ -293,13 +323,14 @@ def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path |
     origins, pool = order[:n_fam], order[n_fam:]
     hosts = [base[i] for i in pool[len(pool) - n_fam // 2 :]] if n_fam >= 2 else []
     pool = pool[: len(pool) - len(hosts)]
+    headlines = [b.title for b in base]
     arts: list[Art] = []
     hard: list[tuple[int, int, str, float]] = []
     denials: set[tuple[int, ...]] = set()
     for f, bi in enumerate(origins):
         if len(arts) >= 0.75 * n_articles:
             break
-        _family(arts, f, base[bi], outlets, rng, model, hosts, hard, denials)
+        _family(arts, f, base[bi], outlets, rng, model, hosts, hard, denials, headlines)
     # standalone negatives: the nearest base text to each origin first (same-topic hard negatives)
     used_origins = [bi for bi in origins if any(a.base == base[bi].name and a.role == "origin" for a in arts)]
     near = _hard_neighbours(base, used_origins, pool)
@@ -312,7 +343,8 @@ def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path |
             break
         o = outlets[int(rng.integers(len(outlets)))]
         when = (near_root.published + timedelta(hours=float(rng.uniform(-72, 72))) if near_root else _when(rng))
-        neg = _fresh(arts, base[bi].paragraphs, base[bi].title, o, when, "negative", None, base[bi].name)
+        neg = _fresh(arts, base[bi].paragraphs, base[bi].title, o, when, "negative", None, base[bi].name,
+                     _sidebar(o, rng, headlines))
         if near_root is not None:
             hard.append((near_root.idx, neg.idx, "same_topic", round(sim, 4)))
     n_fill = n_articles - len(arts)
@@ -349,7 +381,8 @@ def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list
                 titles = [t.split(".")[0] for t in model.generate(frng, FILLER_BATCH, 16)][::-1]
             body, title = batch.pop(), titles.pop()
             o = outlets[int(frng.integers(len(outlets)))]
-            text = "\n\n".join(x for x in (o.header, body, o.footer) if x)
+            side = "\n".join(["Recent Posts"] + titles[-5:]) if o.sidebar and len(titles) >= 5 else None
+            text = "\n\n".join(x for x in (o.header, side, body, o.footer) if x)
             when = _when(frng).astimezone(o.tz)
             slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "article"
             row = {"id": aid, "url": f"https://{o.domain}/{when:%Y/%m/%d}/{slug}-f{pos}/", "outlet": o.domain,

@@ -32,7 +32,8 @@ class Piece:
 class Edit:
     """A planted edit of one copy against its parent; `copy_spans`/`seams` are filled in by `render`."""
 
-    kind: str  # insert | replace | cut_attribution | cut_denial | lead | boilerplate
+    kind: str  # insert | replace | relabel | cut_attribution | cut_denial | lead | boilerplate | sidebar | noise
+    #            | appositive (the last three are not systematic)
     source_text: str
     copy_text: str
     phrase: str | None = None
@@ -44,7 +45,7 @@ class Edit:
 
     @property
     def count(self) -> int:
-        return len(self.copy_spans) if self.kind in ("insert", "replace") else 1
+        return len(self.copy_spans) if self.kind in ("insert", "replace", "relabel") else 1
 
 
 Para = list[Piece]

@@ -34,7 +34,7 @@ def write_oracle(truth_path: Path, corpus_path: Path, out_dir: Path) -> Path:
             a, b = s["source_spans"][0]
             row["edits"].append({"kind": "delete", "source_start": a, "source_end": b, "copy_start": 0,
                                  "copy_end": 0, "source_text": s["source_text"], "copy_text": ""})
-        elif s["kind"] in ("insert", "replace"):
+        elif s["kind"] in ("insert", "replace", "relabel"):
             row["systematic"].append({"kind": s["kind"], "source_text": s["source_text"],
                                       "copy_text": s["copy_text"], "count": s["count"],
                                       "copy_spans": s["copy_spans"]})

@@ -1,8 +1,9 @@
 """Fictional outlets: coordinated networks (a lead and its members) and independent outlets.
 
 Every outlet has a fixed UTC offset for its timestamps and, most of them, boilerplate lines (a header and a
-footer) that are the same on every page it publishes, as real sites have. Domains are invented from word lists
-(`daily-meridian.net`); none is meant to name a real site.
+footer) that are the same on every page it publishes, as real sites have. About a third also print a sidebar of
+recent headlines before the article, which text extraction keeps (a "Recent Posts" list). Domains are invented
+from word lists (`daily-meridian.net`); none is meant to name a real site.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ PHRASES = ["backed by {p}", "funded by {p}", "a proxy of {p}", "loyal to {p}", "
 LABELS = ["the regime", "“terrorists”", "the occupation forces", "the so-called authorities",
           "the puppet government", "the mercenaries", "the aggressors", "the Takfiri militants", "“rebels”",
           "the junta"]
+# Relabels that wrap the old name instead of replacing it ("Delhi" -> "the Delhi regime", "Israel" ->
+# "Israel-led aggressors"): the new label keeps the name, with words added on one or both sides.
+WRAPS = ["the {} regime", "{}-led aggressors", "the {}-backed militias", "the criminal {} regime",
+         "the so-called {} authorities", "{} occupation forces", "the {} junta", "{}-sponsored terrorists",
+         "the illegitimate {} government", "the {} puppet administration"]
 
 
 @dataclass
@@ -42,6 +48,8 @@ class Outlet:
     footer: str | None
     patron: str | None = None  # networks only: the campaign's patron
     labels: list[str] = field(default_factory=list)
+    wraps: list[str] = field(default_factory=list)  # networks only: relabel templates that keep the name
+    sidebar: bool = False  # its pages carry a "Recent Posts" list of headlines before the article
 
     @property
     def community(self) -> str:
@@ -55,7 +63,7 @@ class Outlet:
     def to_json(self) -> dict:
         return {"outlet": self.domain, "name": self.name, "network": self.network, "community": self.community,
                 "lead": self.lead, "utc_offset_hours": self.tz_hours, "header": self.header,
-                "footer": self.footer, "patron": self.patron}
+                "footer": self.footer, "patron": self.patron, "sidebar": self.sidebar}
 
 
 def make_outlets(rng: np.random.Generator, n_networks: int, n_independent: int,
@@ -77,8 +85,8 @@ def make_outlets(rng: np.random.Generator, n_networks: int, n_independent: int,
         header = f"{name} | News and analysis since {year}" if has_bp else None
         footer = (f"Follow {name} for daily updates. All rights reserved © {year}-2019 {a}-{n}.{t}"
                   if has_bp else None)
-        return Outlet(f"{a}-{n}.{t}", name, network, lead, float(_TZ_HOURS[int(rng.integers(len(_TZ_HOURS)))]),
-                      header, footer)
+        tz = float(_TZ_HOURS[int(rng.integers(len(_TZ_HOURS)))])
+        return Outlet(f"{a}-{n}.{t}", name, network, lead, tz, header, footer, sidebar=bool(rng.random() < 0.35))
 
     patrons = list(rng.permutation(PATRONS))
     for k in range(n_networks):
@@ -86,9 +94,10 @@ def make_outlets(rng: np.random.Generator, n_networks: int, n_independent: int,
         size = int(rng.integers(members[0], members[1] + 1))
         patron = str(patrons[k % len(patrons)])
         labels = [str(x) for x in rng.choice(LABELS, size=3, replace=False)]
+        wraps = [str(x) for x in rng.choice(WRAPS, size=3, replace=False)]
         for j in range(size):
             o = one(net, j == 0)
-            o.patron, o.labels = patron, labels
+            o.patron, o.labels, o.wraps = patron, labels, wraps
             outlets.append(o)
     for _ in range(n_independent):
         outlets.append(one(None, False))

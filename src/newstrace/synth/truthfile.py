@@ -6,13 +6,15 @@ Keys (all offsets are Python str indices into the article's `text`):
 - `outlets`: `{outlet, name, network, community, lead, utc_offset_hours, header, footer, patron}`; an
   independent outlet's `community` is its own singleton label.
 - `articles`: every non-filler article, `{id, url, outlet, published, title, role, family, parent, base,
-  boilerplate_spans, operations}`. Any corpus id not listed is filler (a negative of its own).
+  boilerplate_spans, sidebar_spans, operations}`; `sidebar_spans` holds the outlet's list of recent headlines
+  before the article, which is page furniture, never reuse. Any corpus id not listed is filler (a negative of its own).
 - `families`: `{family, origin, members}` (members by publication time).
 - `pairs`: every true reuse pair, `{source, copy, direct, passages: [{source_start, source_end, copy_start,
   copy_end}]}`; `source` is the earlier article, `direct` says whether one was copied from the other.
 - `systematic`: every planted edit of a copy against its parent, `{source, copy, kind, phrase, anchor,
   source_text, copy_text, count, misses, copy_spans, source_spans, seams}`, kind one of insert, replace,
-  cut_attribution, cut_denial, lead, boilerplate.
+  relabel, cut_attribution, cut_denial, lead, boilerplate. A `relabel` wraps the old name in a new label that
+  keeps it (`source_text` "Delhi", `copy_text` "the Delhi regime"); `misses` counts the mentions left alone.
 - `edges`: planted directed outlet edges `{source, copy, weight, median_lag_hours}` (parent outlet -> copier).
 - `hard_negatives`: `{a, b, kind, similarity}` for same-topic and same-facts articles that are not copies.
 """
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from newstrace.synth.generate import Art
     from newstrace.synth.outlets import Outlet
 
-SYSTEMATIC_KINDS = ("insert", "replace", "cut_attribution", "cut_denial", "lead", "boilerplate")
+SYSTEMATIC_KINDS = ("insert", "replace", "relabel", "cut_attribution", "cut_denial", "lead", "boilerplate")
 
 
 def build_truth(arts: list[Art], outlets: list[Outlet], hard: list[tuple[int, int, str, float]],
@@ -40,13 +42,15 @@ def build_truth(arts: list[Art], outlets: list[Outlet], hard: list[tuple[int, in
     fam_name = {f: f"fam-{f + 1:04d}" for f in sorted({a.family for a in arts if a.family is not None})}
     articles = []
     for a in arts:
-        ops = list(a.log) + [{"op": "noise_word", "source_text": e.source_text, "copy_text": e.copy_text,
-                              "copy_span": e.copy_spans[0]} for e in a.edits if e.kind == "noise" and e.copy_spans]
+        ops = list(a.log) + [{"op": "noise_word" if e.kind == "noise" else "appositive",
+                              "source_text": e.source_text, "copy_text": e.copy_text, "copy_span": e.copy_spans[0]}
+                             for e in a.edits if e.kind in ("noise", "appositive") and e.copy_spans]
         articles.append({"id": a.id, "url": a.url, "outlet": a.outlet.domain, "published": a.row()["published"],
                          "title": a.title, "role": a.role,
                          "family": fam_name.get(a.family) if a.family is not None else None,
                          "parent": arts[a.parent].id if a.parent is not None else None, "base": a.base,
-                         "boilerplate_spans": [list(s) for s in a.boiler_spans], "operations": ops})
+                         "boilerplate_spans": [list(s) for s in a.boiler_spans],
+                         "sidebar_spans": [list(s) for s in a.sidebar_spans], "operations": ops})
     members: dict[int, list[Art]] = defaultdict(list)
     for a in arts:
         if a.family is not None:
