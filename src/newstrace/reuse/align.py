@@ -33,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 
 from newstrace.model import Passage
+from newstrace.reuse import refine
 from newstrace.tokens import WORD_RE, Tokens, normalise_word, tokenize
 
 # Function words carry no evidence of reuse; seeds are built from the other words only.
@@ -69,6 +70,12 @@ class AlignParams:
     min_cover: fewest matched content words, as a share of the content words, on each side.
     max_ratio: longest side over shortest side, at most.
     overlap: a passage overlapping a stronger one over this share of its copy side is dropped.
+    exact_words: verbatim runs (`refine.exact_runs`) of this many words are passages in a pair that has one
+        already; `exact_alone` words make one on their own.
+    refine: settle the edges of near-verbatim passages word by word (`refine.refine_edges`), looking `margin`
+        words beyond them, a line break costing `line_cost` and an edge line with under `line_share` of its
+        words equal given up; then passages the copier only interrupted (gaps of at most `merge_chars`
+        characters on both sides) are joined, and passages inside headline lists on both sides dropped.
     summary: run the second pass for summaries. Its copy side is a run of content words (found by X-drop with
         drop `summary_xdrop`) in which a word found in the source scores 1 - t and any other -t, where t is
         `summary_cover` or the pair's chance rate plus `summary_lift`, whichever is higher; the run needs
@@ -105,6 +112,13 @@ class AlignParams:
     summary_min_ratio: float = 2.0
     summary_max_ratio: float = 25.0
     summary_keep: float = 0.7
+    exact_words: int = 20
+    exact_alone: int = 25
+    refine: bool = True
+    margin: int = 30
+    line_cost: float = 2.0
+    line_share: float = 0.75
+    merge_chars: int = 300
 
 
 # A seed: the token ranges [c0, c1] in the copy and [s0, s1] in the source that share one key.
@@ -118,6 +132,9 @@ class _Text:
     cstem: list[str]  # its stem
     pos: np.ndarray  # cpos as an array
     stem_hash: np.ndarray  # hash of each stem, as uint64
+    word_hash: np.ndarray  # hash of each word, as uint64
+    side: refine.Side  # the text as the word diff of `refine` sees it
+    furniture: list[tuple[int, int]]  # token ranges of headline lists (`refine.furniture`)
 
 
 def _prepare(text: str, p: AlignParams) -> _Text:
@@ -147,7 +164,10 @@ def _prepare_cached(text: str, stem: int) -> _Text:
     words = tok.words
     cstem = [words[i][:stem] for i in cpos]
     hashes = np.array([hash(x) for x in cstem], dtype=np.int64).view(np.uint64)
-    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes)
+    word_ids = [hash(w) for w in words]
+    word_hash = np.array(word_ids, dtype=np.int64).view(np.uint64)
+    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes, word_hash,
+                 refine.Side.of(text, tok, word_ids), refine.token_spans(tok, refine.furniture(text)))
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -291,14 +311,30 @@ def _resolve(cands: list[_Candidate], overlap: float, kept: list[_Candidate] | N
     return kept
 
 
-def _to_passage(c: _Candidate, source: str, copy: str, src: _Text, cp: _Text) -> Passage:
-    # Seeds start and end on content words: take in the identical words (stop words included) around them.
+def _take_identical(box: refine.Box, src: _Text, cp: _Text, in_line: bool = False) -> refine.Box:
+    """Seeds start and end on content words: take in the identical words (stop words included) around them; with
+    `in_line`, only as far as the line goes on both sides (a settled edge only misses a word the diff paired
+    with another occurrence of it)."""
     sw, cw = src.tokens.words, cp.tokens.words
-    c0, c1, s0, s1 = c.c0, c.c1, c.s0, c.s1
-    while c0 > 0 and s0 > 0 and cw[c0 - 1] == sw[s0 - 1]:
+    ss, cs = src.side, cp.side
+
+    def joined(a: int, b: int, t: Tokens, side: refine.Side) -> bool:
+        return not in_line or not side.breaks(t.ends[a], t.starts[b])
+
+    c0, c1, s0, s1 = box
+    st, ct = src.tokens, cp.tokens
+    while (c0 > 0 and s0 > 0 and cw[c0 - 1] == sw[s0 - 1] and joined(c0 - 1, c0, ct, cs)
+           and joined(s0 - 1, s0, st, ss)):
         c0, s0 = c0 - 1, s0 - 1
-    while c1 + 1 < len(cw) and s1 + 1 < len(sw) and cw[c1 + 1] == sw[s1 + 1]:
+    while (c1 + 1 < len(cw) and s1 + 1 < len(sw) and cw[c1 + 1] == sw[s1 + 1] and joined(c1, c1 + 1, ct, cs)
+           and joined(s1, s1 + 1, st, ss)):
         c1, s1 = c1 + 1, s1 + 1
+    return c0, c1, s0, s1
+
+
+def _to_passage(c: _Candidate, source: str, copy: str, src: _Text, cp: _Text, extend: bool = True) -> Passage:
+    # the settled edges of `refine` need no more; the seeds' boxes take in the identical words around them
+    c0, c1, s0, s1 = _take_identical((c.c0, c.c1, c.s0, c.s1), src, cp) if extend else (c.c0, c.c1, c.s0, c.s1)
     return Passage(
         src.tokens.starts[s0],
         _close(source, src.tokens.ends[s1]),
@@ -487,9 +523,66 @@ def align(source: str, copy: str, params: AlignParams | None = None) -> list[Pas
     kept = _resolve(cands, p.overlap)
     if p.summary:
         kept = _add_summaries(kept, _summaries(src, cp, p), p.summary_keep)
-    out = [_to_passage(c, source, copy, src, cp) for c in kept]
+    boxes = [(c.c0, c.c1, c.s0, c.s1) for c in kept]
+    if p.refine:
+        boxes = _settle(boxes, src, cp, p)
+    out = [_to_passage(_Candidate(*b, 0, 0.0, 0.0), source, copy, src, cp, extend=not p.refine) for b in boxes]
     out.sort(key=lambda x: (x.copy_start, x.source_start))
     return out
+
+
+def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> list[refine.Box]:
+    """Passage boundaries word by word (`refine`): verbatim runs the seeds missed, edges through noise, passages
+    split around text moved into them, passages the copier only interrupted joined, headline lists left out."""
+    st, ct = src.tokens, cp.tokens
+
+    def settle(b: refine.Box, walls: tuple[refine.Box, ...] = ()) -> list[refine.Box] | None:
+        return refine.refine_edges(b, src.side, cp.side, margin=p.margin, min_words=p.exact_words,
+                                   line_cost=p.line_cost, line_share=p.line_share, wall_chars=p.merge_chars,
+                                   walls=walls)
+
+    # boxes that are not near-verbatim (paraphrase, summaries) keep the seeds' edges and explain any verbatim run
+    # that touches them; short runs count only in a pair with a near-verbatim passage
+    settled: list[refine.Box] = []
+    loose: list[refine.Box] = []
+    for b in boxes:
+        pieces = settle(b)
+        if pieces is None:
+            b = _take_identical(b, src, cp)
+            loose.append(b)
+        settled += [b] if pieces is None else pieces
+    verbatim = len(settled) > len(loose)
+    runs = [r for r, words in refine.exact_runs(src.word_hash, cp.word_hash, min_words=p.exact_words)
+            if (verbatim or words >= p.exact_alone)
+            and not any(refine.overlap(r[0], r[1], b[0], b[1]) for b in loose)]
+    # a run where a passage already has it adds nothing; nor does another reading of the same copy words (text
+    # the source repeats elsewhere)
+    placed = [r for r in runs if any(refine.same_place(r, b) for b in settled)]
+    for run in runs:
+        if run in placed or any(refine.overlap(run[0], run[1], r[0], r[1]) > 0.5 * (run[1] - run[0] + 1)
+                                for r in placed):
+            continue
+        settled += [x for x in settle(run) or [run] if not any(refine.same_place(x, b) for b in settled)]
+    # a passage that holds, on one side, the text of another passage (a paragraph moved into it, or moved out
+    # of it) is settled again in pieces that do not cross it
+    boxes = []
+    for b in settled:
+        walls = tuple(o for o in settled if o != b and (refine.swallows(b, o) or refine.holds_moved(b, o)))
+        boxes += (settle(b, walls) or [b]) if walls and b not in loose else [b]
+    if not boxes:
+        return []
+    boxes = refine.merge_interrupted(boxes, st, ct, p.merge_chars)
+    # two pages that list the same headlines share page furniture, not an article
+    out = [b for b in boxes if min(refine.inside_share(b[0], b[1], cp.furniture),
+                                   refine.inside_share(b[2], b[3], src.furniture)) < 0.5]
+    out = [b if b in loose else _take_identical(b, src, cp, in_line=True) for b in out]
+    # a box mostly inside another on the copy side (a run the merged passage took in) is not a passage of its own
+    out.sort(key=lambda b: b[0] - b[1])
+    kept: list[refine.Box] = []
+    for b in out:
+        if all(refine.overlap(b[0], b[1], k[0], k[1]) <= 0.5 * (b[1] - b[0] + 1) for k in kept):
+            kept.append(b)
+    return kept
 
 
 def _segments(score: list[float], xdrop: float, min_score: float) -> list[tuple[int, int]]:

@@ -306,7 +306,7 @@ def _edges_only(a: str, b: str, passages: Sequence[Passage], slack: int = 3) -> 
 def analyse_pair(job: PairJob, ctx: PairContext) -> ReusePair | None:
     """The per-pair stage: align (boilerplate blanked), keep verified passages, decide direction and score.
 
-    Returns None when no passage survives; the pair is then not reuse.
+    Returns None when no passage of `min_passage_chars` survives; the pair is then not reuse.
     """
     from newstrace.reuse.align import align
 
@@ -317,12 +317,15 @@ def analyse_pair(job: PairJob, ctx: PairContext) -> ReusePair | None:
     kept = [
         q
         for q in passages
-        if min(q.source_end - q.source_start, q.copy_end - q.copy_start) >= ctx.min_passage_chars
-        and _overlap(q.source_start, q.source_end, ms) <= p.boiler_max_frac * (q.source_end - q.source_start)
+        if _overlap(q.source_start, q.source_end, ms) <= p.boiler_max_frac * (q.source_end - q.source_start)
         and _overlap(q.copy_start, q.copy_end, mc) <= p.boiler_max_frac * (q.copy_end - q.copy_start)
         and exact_share(job.source_text, job.copy_text, q) >= p.min_exact_share
     ]
-    if not kept or (job.same_outlet and _edges_only(job.source_text, job.copy_text, kept)):
+    # the pair needs one long verified passage; once it has one, its shorter passages (a sentence moved on its
+    # own) are reported too
+    if not any(min(q.source_end - q.source_start, q.copy_end - q.copy_start) >= ctx.min_passage_chars for q in kept):
+        return None
+    if job.same_outlet and _edges_only(job.source_text, job.copy_text, kept):
         return None
     s, c, st, ct = job.source_id, job.copy_id, job.source_text, job.copy_text
     direction = "dated"

@@ -1,0 +1,369 @@
+"""Passage boundaries: where a reused passage really starts and ends, and which pieces are one passage.
+
+The seed-and-chain pass in `align` finds where reuse is. Its boxes are drawn from content-word seeds, so their
+edges are approximate: the words of a copied sentence around a typo or a swapped word are left out, a topical
+word pulls a box into the masthead or the footer next to it, and a passage that the copier only interrupted
+(an added clause, a cut sentence) can come out in two pieces. This module settles them word by word, on boxes of
+token indices `(c0, c1, s0, s1)` (copy first, both ends inclusive):
+
+- `exact_runs`: stretches copied word for word but for typos, from shared word 6-grams. A short paragraph moved
+  elsewhere has too few content words for the seeds, but a verbatim run of a dozen words is evidence enough in a
+  pair that is already a reuse pair (and on its own when it is long).
+- `refine_edges`: a near-verbatim passage's edges from a word diff of the passage and a margin around it.
+  Scanning outward from its middle, an equal word scores +1, a replaced word -1, an added or cut stretch a small
+  affine cost, and each line break crossed a further cost; each edge goes where the running score peaks. Noise
+  inside and at the ends is bridged, while a boilerplate line next to the passage (another outlet's masthead
+  that shares "News and analysis since") stays out. Passages with few equal words (paraphrase, summaries)
+  keep the edges their seeds gave.
+- `merge_interrupted`: two passages in the same order on both sides, with no other passage between them and at
+  most `gap_chars` of text between them on each side, are one passage.
+- `furniture`: headline lists (three or more consecutive short lines that start with a capital and end without
+  sentence punctuation: "Recent Posts" and its headlines). A passage mostly inside such lists on both sides is
+  page furniture that two pages share, not reuse.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+
+from newstrace.edits.diff import diff_opcodes
+from newstrace.tokens import Tokens
+
+Box = tuple[int, int, int, int]  # (c0, c1, s0, s1): token indices in the copy and the source, inclusive
+
+
+@dataclass(frozen=True)
+class Side:
+    """One text as the word diff sees it: raw text, tokens, word ids (equal words, equal ids), line breaks."""
+
+    text: str
+    tokens: Tokens
+    ids: list[int]
+    newlines: list[int]  # offsets of "\n" in text
+
+    @classmethod
+    def of(cls, text: str, tokens: Tokens, ids: list[int]) -> Side:
+        return cls(text, tokens, ids, [m.start() for m in re.finditer("\n", text)])
+
+    def breaks(self, a: int, b: int) -> bool:
+        """Whether text[a:b] holds a line break."""
+        return a < b and bisect_left(self.newlines, a) < bisect_left(self.newlines, b)
+
+    def line(self, pos: int) -> int:
+        return bisect_right(self.newlines, pos)
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def ngram_hashes(word_hash: np.ndarray, n: int) -> np.ndarray:
+    """Hash of each word n-gram (position i covers words i..i+n-1), as uint64."""
+    if len(word_hash) < n:
+        return np.zeros(0, dtype=np.uint64)
+    out = word_hash[: len(word_hash) - n + 1].copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, n):
+            out = out * _MIX + word_hash[k : len(word_hash) - n + 1 + k]
+    return out
+
+
+def exact_runs(src_hash: np.ndarray, cp_hash: np.ndarray, *, n: int = 6, max_gap: int = 3, max_shift: int = 8,
+               max_hits: int = 2, min_words: int = 12) -> list[tuple[Box, int]]:
+    """Verbatim runs of at least `min_words` words, bridged over typos: (box, words matched).
+
+    Word n-grams shared by both texts (seen at most `max_hits` times in the source) are chained in copy order
+    while the diagonal (source minus copy position) moves by at most `max_shift` words (a phrase added or dropped)
+    and at most `max_gap` copy words are left unmatched (a typo breaks the n-grams that cover it).
+    """
+    sh, ch = ngram_hashes(src_hash, n), ngram_hashes(cp_hash, n)
+    if not len(sh) or not len(ch):
+        return []
+    order = np.argsort(sh, kind="stable")
+    sk = sh[order]
+    left = np.searchsorted(sk, ch, side="left")
+    count = np.searchsorted(sk, ch, side="right") - left
+    ok = np.nonzero((count > 0) & (count <= max_hits))[0]
+    if not len(ok):
+        return []
+    rep = np.repeat(np.arange(len(ok)), count[ok])
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(count[ok]) - count[ok], count[ok])
+    ci = ok[rep]
+    diag = order[left[ok][rep] + offset] - ci
+    by = np.lexsort((ci, diag))
+    ci, diag = ci[by], diag[by]
+    # exact runs: consecutive n-grams on one diagonal
+    start = np.ones(len(ci), dtype=bool)
+    start[1:] = (diag[1:] != diag[:-1]) | (ci[1:] != ci[:-1] + 1)
+    firsts = np.nonzero(start)[0]
+    lasts = np.append(firsts[1:], len(ci)) - 1
+    runs = sorted(zip(ci[firsts].tolist(), (ci[lasts] + n - 1).tolist(), diag[firsts].tolist(), strict=True))
+    # chain runs across typos and one-word shifts, in copy order
+    out: list[tuple[Box, int]] = []
+    used = [False] * len(runs)
+    for a in range(len(runs)):
+        if used[a]:
+            continue
+        used[a] = True
+        c0, c1, d = runs[a]
+        s0, s1, words = c0 + d, c1 + d, c1 - c0 + 1
+        for b in range(a + 1, len(runs)):
+            b0, b1, bd = runs[b]
+            if b0 > c1 + max_gap + 1:
+                break
+            if used[b] or abs(bd - d) > max_shift or b1 <= c1:
+                continue
+            used[b] = True
+            words += b1 - max(b0, c1 + 1) + 1
+            c1, d = b1, bd
+            s1 = max(s1, c1 + d)
+        if words >= min_words:
+            out.append(((c0, c1, s0, s1), words))
+    return out
+
+
+def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    """Tokens shared by the inclusive ranges a0..a1 and b0..b1."""
+    return max(0, min(a1, b1) - max(a0, b0) + 1)
+
+
+def same_place(run: Box, box: Box) -> bool:
+    """Whether `run` is a piece of `box` where it stands: mostly inside it on the copy side, and on its diagonal
+    there (the source position the box's slope gives at the run's start, give or take the drift that the
+    insertions and cuts inside a passage cause)."""
+    if overlap(run[0], run[1], box[0], box[1]) <= 0.5 * (run[1] - run[0] + 1):
+        return False
+    slope = (box[3] - box[2] + 1) / max(1, box[1] - box[0] + 1)
+    expected = box[2] + (run[0] - box[0]) * slope
+    return abs(run[2] - expected) <= max(15.0, 0.1 * (box[1] - box[0] + 1))
+
+
+def holds_moved(b: Box, o: Box) -> bool:
+    """Whether passage `o` sits inside `b` on both sides but off b's diagonal (a paragraph moved within it)."""
+    inside = b[0] < o[0] and o[1] < b[1] and b[2] <= o[2] and o[3] <= b[3]
+    return inside and not same_place(o, b)
+
+
+def within(o: Box, b: Box) -> bool:
+    """Whether most of `o` lies inside `b` on both sides."""
+    return (overlap(b[0], b[1], o[0], o[1]) > 0.5 * (o[1] - o[0] + 1)
+            and overlap(b[2], b[3], o[2], o[3]) > 0.5 * (o[3] - o[2] + 1))
+
+
+def swallows(b: Box, o: Box) -> bool:
+    """Whether `b` spans the text of a smaller passage `o` on one side only: o's copy side (or source side) lies
+    inside b's, clear of its ends and at most a third of its length, and o's other side is outside b (a
+    sentence moved away from the middle of a passage, which the passage bridged)."""
+    def held(a0: int, a1: int, x0: int, x1: int) -> bool:
+        return a0 < x0 and x1 < a1 and 3 * (x1 - x0 + 1) <= a1 - a0 + 1
+
+    in_c, in_s = held(b[0], b[1], o[0], o[1]), held(b[2], b[3], o[2], o[3])
+    out_c = overlap(b[0], b[1], o[0], o[1]) == 0
+    out_s = overlap(b[2], b[3], o[2], o[3]) == 0
+    return (in_c and out_s) or (in_s and out_c)
+
+
+def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: float = 0.8, min_words: int = 12,
+                 line_cost: float = 2.0, line_share: float = 0.75, gap_open: float = 1.0, gap_extend: float = 0.25,
+                 wall_chars: int = 300, walls: tuple[Box, ...] = (), max_ratio: float = 1.5) -> list[Box] | None:
+    """The settled pieces of a near-verbatim passage, from a word diff (see the module docstring).
+
+    Scores: an equal word +1; a replaced word -1; words only one side has (an added clause, a cut sentence) an
+    affine `gap_open` + `gap_extend` per further word, since one insertion is one editing act however long;
+    crossing a line break (between two columns in both texts, or inside a change on either side) a further
+    `line_cost`. A first or last line of the copy with under `line_share` of its words equal (a masthead or a
+    footer that shares a phrase) is then given up.
+
+    Walls split the diff into stretches: a change longer than `wall_chars` on either side (a reordered
+    paragraph) and any word of the boxes in `walls` (other passages), on either side. Each stretch with at
+    least `min_words` equal words inside the box settles its edges from the middle of its longest run of equal
+    words, and is one piece. None when the passage is not near-verbatim (under `min_equal` of the words of its
+    shorter side equal, in place, or one side over `max_ratio` times the other): its seeds' box stands.
+    """
+    c0, c1, s0, s1 = box
+    st, ct = src.tokens, cp.tokens
+    wc0, wc1 = max(0, c0 - margin), min(len(cp.ids), c1 + 1 + margin)
+    ws0, ws1 = max(0, s0 - margin), min(len(src.ids), s1 + 1 + margin)
+    ops = diff_opcodes(src.ids[ws0:ws1], cp.ids[wc0:wc1])
+    # columns: (score, copy first, copy last, source first, source last, copy char start, end, source start, end)
+    cols: list[tuple[float, int, int, int, int, int, int, int, int]] = []
+    inside = 0
+    cpos, spos = (ct.ends[wc0 - 1] if wc0 else 0), (st.ends[ws0 - 1] if ws0 else 0)
+    for tag, i1, i2, j1, j2 in ops:
+        i1, i2, j1, j2 = i1 + ws0, i2 + ws0, j1 + wc0, j2 + wc0
+        if tag == "equal":
+            for j, i in zip(range(j1, j2), range(i1, i2), strict=True):
+                cols.append((1.0, j, j, i, i, ct.starts[j], ct.ends[j], st.starts[i], st.ends[i]))
+            inside += max(0, min(j2 - 1, c1, s1 - i1 + j1) - max(j1, c0, s0 - i1 + j1) + 1)
+            cpos, spos = ct.ends[j2 - 1], st.ends[i2 - 1]
+            continue
+        n, m = i2 - i1, j2 - j1
+        cost = float(min(n, m)) + (gap_open + gap_extend * (abs(n - m) - 1) if n != m else 0.0)
+        cs, ce = (ct.starts[j1], ct.ends[j2 - 1]) if m else (cpos, cpos)
+        ss, se = (st.starts[i1], st.ends[i2 - 1]) if n else (spos, spos)
+        if cp.breaks(cs, ce) or src.breaks(ss, se):
+            cost += line_cost
+        cols.append((-cost, j1, j2 - 1, i1, i2 - 1, cs, ce, ss, se))
+        cpos, spos = ce, se
+    short, long_ = sorted((c1 - c0 + 1, s1 - s0 + 1))
+    if inside < min_equal * short or long_ > max_ratio * short or not cols:
+        return None
+    # brk[k]: a line break between columns k-1 and k in both texts (a paragraph boundary the copy kept; text
+    # merely wrapped otherwise is no boundary, and a change that holds a line break was charged above)
+    brk = [False] + [cp.breaks(a[6], b[5]) and src.breaks(a[8], b[7]) for a, b in zip(cols, cols[1:], strict=False)]
+    wall = [c[6] - c[5] > wall_chars or c[8] - c[7] > wall_chars for c in cols]
+    for w in walls:
+        wall = [x or (w[0] <= c[2] and c[1] <= w[1]) or (w[2] <= c[4] and c[3] <= w[3]) for x, c in zip(wall, cols,
+                                                                                                      strict=True)]
+    pieces: list[Box] = []
+    k = 0
+    while k < len(cols):
+        if wall[k]:
+            k += 1
+            continue
+        end = k
+        while end < len(cols) and not wall[end]:
+            end += 1
+        mid = _middle(cols, k, end, c0, c1, min_words)
+        if mid is not None:
+            pieces.append(_settle_stretch(cols, brk, k, end, mid, line_cost, cp, line_share))
+        k = end
+    return pieces
+
+
+def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, int]], brk: list[bool], lo_k: int,
+                    hi_k: int, mid: int, line_cost: float, cp: Side, line_share: float, short_line: int = 20) -> Box:
+    """Edges of one stretch of columns lo_k..hi_k-1: scanning out from `mid`, where the running score peaks; then
+    a short first or last line of the copy (at most `short_line` words) that the passage only partly matches
+    (under `line_share` of its words equal: a masthead or a footer that shares a phrase) is given up."""
+    lo = hi = mid
+    best = cum = 0.0
+    for k in range(mid + 1, hi_k):
+        cum += cols[k][0] - (line_cost if brk[k] else 0.0)
+        if cum > best and cols[k][0] > 0:
+            best, hi = cum, k
+    best = cum = 0.0
+    for k in range(mid - 1, lo_k - 1, -1):
+        cum += cols[k][0] - (line_cost if brk[k + 1] else 0.0)
+        if cum > best and cols[k][0] > 0:
+            best, lo = cum, k
+
+    def line(k: int) -> int:
+        return cp.line(cols[k][5])
+
+    for _ in range(3):
+        first, last = line(lo), line(hi)
+        if first == last:
+            break
+        ks = _same_line(range(lo, hi + 1), first, line)
+        if _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
+            lo = next(k for k in range(ks[-1] + 1, hi + 1) if cols[k][0] > 0)
+            continue
+        ks = _same_line(range(hi, lo - 1, -1), last, line)
+        if _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
+            hi = next(k for k in range(ks[-1] - 1, lo - 1, -1) if cols[k][0] > 0)
+            continue
+        break
+    return cols[lo][1], cols[hi][2], cols[lo][3], cols[hi][4]
+
+
+def _same_line(ks: range, line_no: int, line) -> list[int]:
+    """The leading columns of `ks` that lie on copy line `line_no`."""
+    out = []
+    for k in ks:
+        if line(k) != line_no:
+            break
+        out.append(k)
+    return out
+
+
+def _short_line(cols: list[tuple[float, int, int, int, int, int, int, int, int]], ks: list[int], most: int) -> bool:
+    return sum(max(0, cols[k][2] - cols[k][1] + 1) for k in ks) <= most
+
+
+def _equal_share(cols: list[tuple[float, int, int, int, int, int, int, int, int]], ks: list[int]) -> float:
+    """Share of the copy words in columns `ks` that are equal words."""
+    equal = sum(1 for k in ks if cols[k][0] > 0)
+    words = sum(max(0, cols[k][2] - cols[k][1] + 1) for k in ks)
+    return equal / words if words else 1.0
+
+
+def _middle(cols: list[tuple[float, int, int, int, int, int, int, int, int]], lo_k: int, hi_k: int, c0: int,
+            c1: int, min_words: int) -> int | None:
+    """The column in the middle of the longest run of equal words among columns lo_k..hi_k-1 that lie inside the
+    box's copy side c0..c1, when those columns hold at least `min_words` equal words."""
+    best_len, best_at, run, total = 0, None, 0, 0
+    for k in range(lo_k, hi_k):
+        col = cols[k]
+        if col[0] > 0 and c0 <= col[1] <= c1:
+            run += 1
+            total += 1
+            if run > best_len:
+                best_len, best_at = run, k - run // 2
+        else:
+            run = 0
+    return best_at if total >= min_words else None
+
+
+def merge_interrupted(boxes: list[Box], st: Tokens, ct: Tokens, gap_chars: int, drift: int = 10) -> list[Box]:
+    """Join passages the copier only interrupted, and pieces of one passage that overlap (see the module
+    docstring). Overlapping pieces must lie on one diagonal, give or take `drift` words."""
+    boxes = sorted(boxes)
+    out: list[Box] = []
+    for b in boxes:
+        if out:
+            a = out[-1]
+            cgap, sgap = b[0] - a[1] - 1, b[2] - a[3] - 1  # in words; negative: the two overlap
+            forward = b[1] > a[1] and b[3] > a[3] and b[2] > a[2]
+            if cgap >= 0 and sgap >= 0:
+                near = (ct.starts[b[0]] - ct.ends[a[1]] <= gap_chars and st.starts[b[2]] - st.ends[a[3]] <= gap_chars)
+            else:
+                near = abs(cgap - sgap) <= drift
+            between = any(a[1] < o[0] < b[0] or a[3] < o[2] < b[2] for o in boxes if o != a and o != b)
+            if forward and near and not between:
+                out[-1] = (a[0], b[1], min(a[2], b[2]), max(a[3], b[3]))
+                continue
+        out.append(b)
+    return out
+
+
+_LIST_END = re.compile(r"[.;:,…][\"'”’)\]]*\s*$")
+_LIST_START = re.compile(r"\s*[\"“‘'(]?[A-Z0-9]")
+_WORD = re.compile(r"\w+")
+
+
+def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int, int]]:
+    """Character spans of headline lists: `run`+ consecutive non-blank lines of at most `max_words` words that
+    start with a capital (or a digit) and do not end like a sentence or a clause (a headline may end with "?" or
+    "!"; a list's title line, "Most Read", is one of its lines)."""
+    out: list[tuple[int, int]] = []
+    cur: list[tuple[int, int]] = []
+    for m in re.finditer(r"[^\n]*\S[^\n]*", text):
+        line = m.group()
+        if len(_WORD.findall(line)) <= max_words and not _LIST_END.search(line) and _LIST_START.match(line):
+            cur.append(m.span())
+            continue
+        if len(cur) >= run:
+            out.append((cur[0][0], cur[-1][1]))
+        cur = []
+    if len(cur) >= run:
+        out.append((cur[0][0], cur[-1][1]))
+    return out
+
+
+def token_spans(t: Tokens, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Character spans as inclusive token index ranges (the tokens inside each)."""
+    out = []
+    for a, b in spans:
+        i, j = bisect_left(t.starts, a), bisect_right(t.ends, b) - 1
+        if i <= j:
+            out.append((i, j))
+    return out
+
+
+def inside_share(lo: int, hi: int, spans: list[tuple[int, int]]) -> float:
+    """Share of tokens lo..hi that lie in `spans` (inclusive token ranges)."""
+    n = sum(max(0, min(hi, b) - max(lo, a) + 1) for a, b in spans)
+    return n / (hi - lo + 1) if hi >= lo else 0.0
