@@ -17,12 +17,11 @@ How the texts are covered:
   of the two regions are then trimmed, suffix first, but never into a word; a pure insertion therefore ends
   before the whitespace that follows it. Between two equal words, a change of punctuation alone (a comma added or
   removed) is an edit too; a change of whitespace or of quote style alone is not.
-- Outside the blocks: copy text with at least one word that no passage covers is an `insert` (an added lead,
-  outlet boilerplate, material added between reordered passages); source text with at least one word that no
-  passage covers is a `delete` (cut material), over the whole source, so that the passages plus the edits account
-  for both texts. Text before the first block in both texts is diffed as one more block (a lead, rewritten or
-  lightly edited), and likewise text after the last block (a swapped footer); when only one side has such text
-  it is an insert or a delete.
+- Outside the blocks there are no edits: text that no passage covers was not copied (a rewritten lead, outlet
+  boilerplate, a sidebar of headlines, the rest of a longer article). Pairing its words with the other text's
+  unaligned words would invent edits between unrelated sentences, so it is reported as it is: `Script` gives the
+  stretches of each text outside every block (`source_free`, `copy_free`), and the passages, the edits and those
+  stretches together account for both texts.
 
 Edits are returned sorted by copy offset, then source offset.
 """
@@ -249,13 +248,25 @@ def _uncovered(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]
     return out
 
 
+@dataclass(frozen=True)
+class Script:
+    """The edit script of a pair: `edits` inside the aligned regions, and the stretches of each text that no
+    passage covers, which are "not copied" rather than edited: `source_free` as (start, end, copy point) and
+    `copy_free` as (start, end, source point), spans that hold a word, each with the offset in the other text
+    where it sits (the end of the aligned region before it)."""
+
+    edits: list[Edit]
+    source_free: list[tuple[int, int, int]]
+    copy_free: list[tuple[int, int, int]]
+
+
 def edit_script(source: str, copy: str, passages: list[Passage]) -> list[Edit]:
-    """Edits that turn `source` into `copy`, given the aligned `passages` (see the module docstring)."""
-    return edit_script_tokens(source, copy, passages, tokenize(source), tokenize(copy))
+    """Edits that turn `source` into `copy` inside the aligned `passages` (see the module docstring)."""
+    return edit_script_tokens(source, copy, passages, tokenize(source), tokenize(copy)).edits
 
 
-def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Tokens, ct: Tokens) -> list[Edit]:
-    """`edit_script` with both texts already tokenized (`newstrace.tokens.tokenize`), to share the tokens."""
+def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Tokens, ct: Tokens) -> Script:
+    """`edit_script` with both texts already tokenized (`newstrace.tokens.tokenize`), with the unaligned text."""
     vocab: dict[str, int] = {}
     sid = [vocab.setdefault(w, len(vocab)) for w in st.words]
     cid = [vocab.setdefault(w, len(vocab)) for w in ct.words]
@@ -271,44 +282,14 @@ def edit_script_tokens(source: str, copy: str, passages: list[Passage], st: Toke
         edits.extend(e for e in _diff_block(source, copy, st, ct, sid, cid, b)
                      if not (e.kind == "delete" and _covered(e.source_start, e.source_end, s_other))
                      and not (e.kind == "insert" and _covered(e.copy_start, e.copy_end, c_other)))
-    s_free = _uncovered(source, [(b.s0, b.s1) for b in blocks])
-    c_free = _uncovered(copy, [(b.c0, b.c1) for b in blocks])
-    if blocks:
-        first_s, first_c = min(b.s0 for b in blocks), min(b.c0 for b in blocks)
-        last_s, last_c = max(b.s1 for b in blocks), max(b.c1 for b in blocks)
-        # The text before the first block in both (a lead, often lightly edited) and after the last (a footer)
-        # is diffed word by word as a block of its own: a rewritten lead comes out as one replacement, while an
-        # edited one keeps its finer edits. A side with only punctuation there (the closing quote the passage
-        # stopped short of) takes part too, so that the punctuation stays aligned rather than inserted.
-        for s_pick, c_pick in (
-            ([g for g in s_free if g[1] <= first_s] or _marks(source, 0, first_s),
-             [g for g in c_free if g[1] <= first_c] or _marks(copy, 0, first_c)),
-            ([g for g in s_free if g[0] >= last_s] or _marks(source, last_s, len(source)),
-             [g for g in c_free if g[0] >= last_c] or _marks(copy, last_c, len(copy))),
-        ):
-            if s_pick and c_pick:
-                edge = _Block(s_pick[0][0], s_pick[-1][1], c_pick[0][0], c_pick[-1][1], False)
-                edits.extend(_diff_block(source, copy, st, ct, sid, cid, edge))
-                s_free = [g for g in s_free if g not in s_pick]
-                c_free = [g for g in c_free if g not in c_pick]
-    for s0, s1 in s_free:
-        edits.append(Edit("delete", s0, s1, _copy_point(blocks, s0, len(copy)), _copy_point(blocks, s0, len(copy)),
-                          source[s0:s1], ""))
-    for c0, c1 in c_free:
-        p = _source_point(blocks, c0, len(source))
-        edits.append(Edit("insert", p, p, c0, c1, "", copy[c0:c1]))
+    s_free = [(a, b, _copy_point(blocks, a, len(copy)))
+              for a, b in _uncovered(source, [(x.s0, x.s1) for x in blocks])]
+    c_free = [(a, b, _source_point(blocks, a, len(source)))
+              for a, b in _uncovered(copy, [(x.c0, x.c1) for x in blocks])]
     edits = _moves(source, copy, st, ct, sid, cid, edits)
     edits.sort(key=lambda e: (e.copy_start, e.source_start, e.kind != "move"))
-    return edits
+    return Script(edits, s_free, c_free)
 
-
-def _marks(text: str, a: int, b: int) -> list[tuple[int, int]]:
-    """[(start, end)] of the non-space text in text[a:b] when it holds no word (punctuation alone), else []."""
-    seg = text[a:b]
-    if not seg.strip() or _WORD.search(seg):
-        return []
-    lead = len(seg) - len(seg.lstrip())
-    return [(a + lead, a + len(seg.rstrip()))]
 
 
 _MOVE_WORDS = 8
@@ -319,8 +300,8 @@ def _moves(source: str, copy: str, st: Tokens, ct: Tokens, sid: list[int], cid: 
     """Turn a cut and an addition of the same paragraph into a move, which no passage showed.
 
     When the aligner returns one passage over a reordered pair, the moved text is deleted at one place and
-    inserted at another. A deletion and an insertion of 8+ words each, with 80%+ of their words in common, are
-    one move (diffed inside like any block, so an edit within the moved text is still reported).
+    inserted at another, inside that passage. A deletion and an insertion of 8+ words each, with 80%+ of their
+    words in common, are one move (diffed inside like any block, so an edit within the moved text is still reported).
     """
     def words(t: Tokens, a: int, b: int) -> tuple[int, int]:
         return bisect_left(t.starts, a), bisect_right(t.ends, b)

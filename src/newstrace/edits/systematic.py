@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 
 from newstrace.edits.edges import Edges, line_count, locate, widen
 from newstrace.edits.keys import cluster_keys, common_anchor, cut_kind, letter_key, osa_distance, tolerance
-from newstrace.edits.script import edit_script_tokens
+from newstrace.edits.relabels import Wrap, find_wraps, missed
+from newstrace.edits.script import Script, edit_script_tokens
 from newstrace.model import Edit, Passage, SystematicEdit
 from newstrace.tokens import Tokens, tokenize
 
@@ -67,11 +68,15 @@ class PairEdits:
 
     anchors: parallel to `edits`; for an insert or replace, the (up to two) copy words just before it, raw case,
     which `outlet_fingerprints` uses to tell narrative insertions from boilerplate; "" otherwise.
+    source_free, copy_free: (start, end) of the text of each side that no passage covers: not copied, not
+    edited.
     """
 
     edits: list[Edit]
     systematic: list[SystematicFinding]
     anchors: list[str] = field(default_factory=list)
+    source_free: list[tuple[int, int]] = field(default_factory=list)  # source text outside every aligned region
+    copy_free: list[tuple[int, int]] = field(default_factory=list)  # copy text outside every aligned region
 
 
 @dataclass
@@ -83,6 +88,7 @@ class _Unit:
     c1: int
     swords: list[str]
     cwords: list[str]
+    aligned: bool = True  # False: text outside every aligned region, which only the edges look at
 
 
 def _words(t: Tokens, a: int, b: int) -> tuple[int, int]:
@@ -99,11 +105,13 @@ def _unit(e: Edit, st: Tokens, ct: Tokens) -> _Unit:
         kind = "insert"  # " " -> ", backed by X," : only spacing was lost, the change is an insertion
     elif kind == "replace" and not cwords:
         kind = "delete"
-    elif (kind == "replace" and swords[-1].endswith("'s") and cwords[-1].endswith("'s")
-          and st.ends[i1 - 1] == s1 and ct.ends[j1 - 1] == c1):
-        # "Obama’s" -> "the regime’s" relabels "Obama"; the possessive stays, as in the mentions without one
+    elif (kind == "replace" and swords[-1].endswith("'s") and st.ends[i1 - 1] == s1 and ct.ends[j1 - 1] == c1
+          and e.copy_text[-2:] in ("'s", "’s")):
+        # "Obama’s" -> "the regime’s" (or "“rebels”’s") relabels "Obama"; the possessive stays, as in the
+        # mentions without one
         s1, c1 = s1 - 2, c1 - 2
-        swords, cwords = swords[:-1] + [swords[-1][:-2]], cwords[:-1] + [cwords[-1][:-2]]
+        swords = swords[:-1] + [swords[-1][:-2]]
+        cwords = cwords[:-1] if cwords[-1] == "s" else cwords[:-1] + [cwords[-1][:-2]]
     return _Unit(kind, e.source_start, s1, e.copy_start, c1, swords, cwords)
 
 
@@ -221,10 +229,10 @@ def _split_at(units: list[_Unit], at: int, ct: Tokens) -> list[_Unit]:
             j0, j1 = _words(ct, u.c0, u.c1)
             jm = bisect_right(ct.ends, at)
             if j0 < jm < j1:
-                out.append(_Unit("insert", u.s0, u.s0, u.c0, ct.ends[jm - 1], [], u.cwords[:jm - j0]))
+                out.append(_Unit("insert", u.s0, u.s0, u.c0, ct.ends[jm - 1], [], u.cwords[:jm - j0], u.aligned))
                 rest = u.cwords[jm - j0:]
                 out.append(_Unit("replace" if u.swords else "insert", u.s0, u.s1, ct.starts[jm], u.c1,
-                                 u.swords, rest))
+                                 u.swords, rest, u.aligned))
                 continue
         out.append(u)
     return out
@@ -387,7 +395,7 @@ def systematic_edits(edits: list[Edit], source: str, copy: str) -> list[Systemat
 def _groups(units: list[_Unit]) -> list[tuple[str, list[int]]]:
     """Repeated edits: (kind, unit indices) for each insert, replace or delete made 2+ times."""
     out: list[tuple[str, list[int]]] = []
-    ins = [k for k, u in enumerate(units) if u.kind == "insert" and letter_key(" ".join(u.cwords))]
+    ins = [k for k, u in enumerate(units) if u.aligned and u.kind == "insert" and letter_key(" ".join(u.cwords))]
     reps = cluster_keys(letter_key(" ".join(units[k].cwords)) for k in ins)
     by_key: dict[str, list[int]] = {}
     for k in ins:
@@ -396,7 +404,7 @@ def _groups(units: list[_Unit]) -> list[tuple[str, list[int]]]:
     for kind in ("replace", "delete"):
         groups: dict[tuple[str, str], list[int]] = {}
         for k, u in enumerate(units):
-            if u.kind == kind:
+            if u.aligned and u.kind == kind:
                 key = _replace_key(u) if kind == "replace" else (letter_key(" ".join(u.swords)), "")
                 if key[0] or key[1]:
                     groups.setdefault(key, []).append(k)
@@ -416,11 +424,59 @@ def _edges(units: list[_Unit], source: str, copy: str, st: Tokens, ct: Tokens) -
     return locate(source, copy, st, ct, same_c, same_s, tail)
 
 
-def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Tokens) -> list[SystematicFinding]:
+Free = tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]  # `Script.source_free`, `Script.copy_free`
+
+
+def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Tokens,
+                free: Free = ([], [])) -> list[SystematicFinding]:
     units = _resplit(_split_replaces([_unit(e, st, ct) for e in edits if e.kind != "move"], copy, ct), st, ct)
-    ed = _edges(units, source, copy, st, ct)
+    wraps, units = find_wraps(units, source, copy, st, ct)
+    # Text outside the aligned regions was not copied: it is no edit, but it is where an outlet's masthead and
+    # footer and a rewritten lead are, so it takes part in judging those (and nothing else).
+    outside = [_outside(a, b, p, st, ct, source_side=True) for a, b, p in free[0]] + \
+              [_outside(a, b, p, st, ct, source_side=False) for a, b, p in free[1]]
+    found = _from_units(units, outside, edits, source, copy, st, ct)
+    for w in wraps:
+        found.extend(_relabel(w, source, copy, ct))
+    order = {k: i for i, k in enumerate(
+        ("insert", "relabel", "replace", "relabel_missed", "replace_missed", "delete", "cut_denial",
+         "cut_counterclaim", "cut_attribution", "move", "lead", "boilerplate"))}
+    found.sort(key=lambda f: (order[f.kind], -f.count, f.copy_spans[0][0] if f.copy_spans else 0))
+    return found
+
+
+def _outside(a: int, b: int, point: int, st: Tokens, ct: Tokens, source_side: bool) -> _Unit:
+    """A stretch of unaligned text as a unit (a delete for the source's, an insert for the copy's)."""
+    if source_side:
+        i0, i1 = _words(st, a, b)
+        return _Unit("delete", a, b, point, point, st.words[i0:i1], [], aligned=False)
+    j0, j1 = _words(ct, a, b)
+    return _Unit("insert", point, point, a, b, [], ct.words[j0:j1], aligned=False)
+
+
+def _relabel(w: Wrap, source: str, copy: str, ct: Tokens) -> list[SystematicFinding]:
+    """The relabel finding, and its misses (the name left as it was) when there are any."""
+    labels = Counter(copy[o.c0:o.c1] for o in w.places)
+    names = Counter(source[o.s0:o.s1] for o in w.places)
+    spans = [[o.c0, o.c1] for o in w.places]
+    out = [SystematicFinding("relabel", names.most_common(1)[0][0], labels.most_common(1)[0][0], len(spans), spans,
+                             "", [v for v, _ in labels.most_common()])]
+    miss = missed(w, copy, ct)
+    if miss:
+        raw = Counter(copy[a:b] for a, b in miss)
+        out.append(SystematicFinding("relabel_missed", names.most_common(1)[0][0], raw.most_common(1)[0][0],
+                                     len(miss), [list(x) for x in miss], "", sorted(raw)))
+    return out
+
+
+def _from_units(units: list[_Unit], outside: list[_Unit], edits: list[Edit], source: str, copy: str, st: Tokens,
+                ct: Tokens) -> list[SystematicFinding]:
+    """Findings from the changes of the aligned regions (`units`) and the text outside them (`outside`)."""
+    everything = units + outside
+    ed = _edges(everything, source, copy, st, ct)
     if ed.masthead_c:
-        units = _split_at(units, ed.masthead_c[1], ct)
+        everything = _split_at(everything, ed.masthead_c[1], ct)
+    units = everything
     groups = _groups(units)
     # A group that lives only in the masthead and footer (an outlet name swapped in both) is furniture; a group
     # with a member in the body is systematic, and the edges are then judged without it.
@@ -460,18 +516,15 @@ def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Token
                                        [[e.copy_start, e.copy_end] for e in moves], "", []))
     for k, u in enumerate(units):
         # a targeted cut is a clause to a paragraph, gone without a replacement; a long stretch of source that a
-        # partial copy never took up is not one, nor is source text a partial copy replaced with its own
-        if k in used or u.kind == "insert" or not 2 <= len(u.swords) <= _CUT_MAX_WORDS or \
+        # partial copy never took up is not one, nor is source text a partial copy replaced with its own, nor
+        # text outside the aligned regions
+        if k in used or not u.aligned or u.kind == "insert" or not 2 <= len(u.swords) <= _CUT_MAX_WORDS or \
                 2 * len(u.cwords) > len(u.swords) or (ed.partial and u.cwords):
             continue
         cut = cut_kind(set(u.swords) - set(u.cwords))
         if cut:
             found.append(SystematicFinding(cut, source[u.s0:u.s1], copy[u.c0:u.c1], 1, [[u.c0, u.c1]],
                                            "", [copy[u.c0:u.c1]]))
-    order = {k: i for i, k in enumerate(
-        ("insert", "replace", "replace_missed", "delete", "cut_denial", "cut_counterclaim", "cut_attribution",
-         "move", "lead", "boilerplate"))}
-    found.sort(key=lambda f: (order[f.kind], -f.count, f.copy_spans[0][0] if f.copy_spans else 0))
     return found
 
 
@@ -497,8 +550,12 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def diff_pair(source: str, copy: str, passages: list[Passage]) -> PairEdits:
-    """The edit script of one aligned pair with its systematic findings, and each change's copy anchor."""
+    """The edit script of one aligned pair with its systematic findings, each change's copy anchor, and the text
+    of each side that no passage covers."""
     st, ct = tokenize(source), tokenize(copy)
-    edits = edit_script_tokens(source, copy, passages, st, ct)
+    script: Script = edit_script_tokens(source, copy, passages, st, ct)
+    edits = script.edits
     anchors = [anchor_before(copy, ct, e.copy_start) if e.kind in ("insert", "replace") else "" for e in edits]
-    return PairEdits(edits, _systematic(edits, source, copy, st, ct), anchors)
+    found = _systematic(edits, source, copy, st, ct, (script.source_free, script.copy_free))
+    return PairEdits(edits, found, anchors, [(a, b) for a, b, _ in script.source_free],
+                     [(a, b) for a, b, _ in script.copy_free])

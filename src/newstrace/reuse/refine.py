@@ -228,16 +228,18 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
             end += 1
         mid = _middle(cols, k, end, c0, c1, min_words)
         if mid is not None:
-            pieces.append(_settle_stretch(cols, brk, k, end, mid, line_cost, cp, line_share))
+            pieces.append(_settle_stretch(cols, brk, k, end, mid, line_cost, src, cp, line_share))
         k = end
     return pieces
 
 
 def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, int]], brk: list[bool], lo_k: int,
-                    hi_k: int, mid: int, line_cost: float, cp: Side, line_share: float, short_line: int = 20) -> Box:
+                    hi_k: int, mid: int, line_cost: float, src: Side, cp: Side, line_share: float,
+                    short_line: int = 20) -> Box:
     """Edges of one stretch of columns lo_k..hi_k-1: scanning out from `mid`, where the running score peaks; then
     a short first or last line of the copy (at most `short_line` words) that the passage only partly matches
-    (under `line_share` of its words equal: a masthead or a footer that shares a phrase) is given up."""
+    (under `line_share` of its words equal: a masthead or a footer that shares a phrase) is given up, and an
+    edge a few words from the end of its line on both sides is moved there (`_snap`)."""
     lo = hi = mid
     best = cum = 0.0
     for k in range(mid + 1, hi_k):
@@ -266,7 +268,41 @@ def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, i
             hi = next(k for k in range(ks[-1] - 1, lo - 1, -1) if cols[k][0] > 0)
             continue
         break
-    return cols[lo][1], cols[hi][2], cols[lo][3], cols[hi][4]
+    c0, s0 = _snap(cols, lo, -1, src, cp)
+    c1, s1 = _snap(cols, hi, 1, src, cp)
+    return c0, c1, s0, s1
+
+
+def _snap(cols: list[tuple[float, int, int, int, int, int, int, int, int]], edge: int, step: int, src: Side,
+          cp: Side, most: int = 10) -> tuple[int, int]:
+    """The copy and source token at one edge, moved to the start (step -1) or end (step 1) of its line on both
+    sides when the rest of the line is short there (at most `most` words) and shares a word, or is at most
+    three words on both: the opening words of a paragraph that a relabel or an insertion kept out of the
+    passage ("Orsk [Front fighters -> gangs, funded by Velmar,] took control ...")."""
+    col = cols[edge]
+    cj, si = (col[1], col[3]) if step < 0 else (col[2], col[4])
+    cl, sl = _line_end(cp, cj, step), _line_end(src, si, step)
+    rest_c = cp.tokens.words[min(cl, cj):max(cl, cj) + 1]
+    rest_s = src.tokens.words[min(sl, si):max(sl, si) + 1]
+    nc, ns = len(rest_c) - 1, len(rest_s) - 1
+    if not nc and not ns:
+        return cj, si
+    # the edge word itself is on both sides; the rest must share another word, unless it is very short
+    shared = (set(rest_c) & set(rest_s)) - {cp.tokens.words[cj]}
+    if (max(nc, ns) <= most and shared) or max(nc, ns) <= 3:
+        return cl, sl
+    return cj, si
+
+
+def _line_end(side: Side, j: int, step: int) -> int:
+    """The first (step -1) or last (step 1) token on token j's line."""
+    t = side.tokens
+    line = side.line(t.starts[j])
+    if step < 0:
+        start = side.newlines[line - 1] + 1 if line else 0
+        return max(bisect_left(t.starts, start), 0)
+    end = side.newlines[line] if line < len(side.newlines) else len(side.text)
+    return bisect_right(t.ends, end) - 1
 
 
 def _same_line(ks: range, line_no: int, line) -> list[int]:

@@ -181,8 +181,9 @@ def relabel(st: CopyState, wraps: list[str]) -> bool:
     """Relabels a frequent name with a label that keeps it ("Delhi" -> "the Delhi regime", "Israel" ->
     "Israel-led aggressors"), throughout but for one mention in four or more (two in seven or more).
 
-    A mention after a determiner ("the Delhi government") or, for a plural label, one with a possessive, is left
-    alone as an editor would (it reads wrong wrapped) and counts among the misses.
+    A mention after a determiner ("the Delhi government"), inside a longer name ("Kyrsten Sinema", "Ms. Ford")
+    or, for a plural label, one with a possessive, is left alone as an editor would (it reads wrong wrapped) and
+    counts among the misses.
     """
     template = wraps[int(st.rng.integers(len(wraps)))]
     term = _pick_term(st)
@@ -197,7 +198,10 @@ def relabel(st: CopyState, wraps: list[str]) -> bool:
         text = ptext(st.paras[k])
         after_determiner = template.startswith("the ") and text[max(0, s - 6):s].lower().endswith(_DETERMINERS)
         plural_possessive = label.endswith("s") and text[e:e + 1] in ("'", "’")
-        if n not in skip and not after_determiner and not plural_possessive:
+        # "Kyrsten Sinema", "Ms. Ford": the mention is part of a longer name, which an editor relabels whole or
+        # not at all
+        in_name = bool(re.search(r"(?:\b[A-Z][\w’'-]*\.?)\s+$", text[max(0, s - 30):s]))
+        if n not in skip and not after_determiner and not plural_possessive and not in_name:
             spots.append((k, s, e))
     if len(spots) < 2:
         return False
