@@ -1,4 +1,5 @@
-"""The edit script: exact offsets, whole changed regions with their punctuation, moves, cuts, leads and footers."""
+"""The edit script: exact offsets, whole changed regions with their punctuation, moves, cuts, and no edits outside
+the aligned passages."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 
 from conftest import PTC_ARTICLES, need
 from newstrace.edits.diff import diff_opcodes
-from newstrace.edits.script import edit_script
+from newstrace.edits.script import edit_script, edit_script_tokens
 from newstrace.model import Edit, Passage
 from newstrace.reuse.align import align
+from newstrace.tokens import tokenize
 
 SOURCE = (
     "Grain convoy stopped at Orsk crossing\n\n"
@@ -102,20 +104,23 @@ def test_cut_clause_keeps_the_full_stop_aligned():
     assert [(e.kind, e.source_text) for e in edits] == [("delete", ", the regional governor said")]
 
 
-def test_lead_and_footer_outside_passages_are_insert_and_replace():
+def test_text_outside_passages_is_not_copied_rather_than_edited():
     paras = SOURCE.split("\n\n")
     body = "\n\n".join(paras[1:])
     copy = "BREAKING: convoy seized, say locals\n\n" + body + "\nShare this story on Velmar Daily\n"
     p0 = SOURCE.index(paras[1])
     c0 = copy.index(paras[1])
     n = len(body.rstrip())
-    edits = edit_script(SOURCE, copy, [Passage(p0, p0 + n, c0, c0 + n)])
-    check_offsets(SOURCE, copy, edits)
-    kinds = [(e.kind, e.source_text, e.copy_text) for e in edits]
-    # the unaligned headlines are diffed word by word: "convoy" is kept, the rest replaced
-    assert kinds[:2] == [("replace", "Grain", "BREAKING:"),
-                         ("replace", "stopped at Orsk crossing", "seized, say locals")]
-    assert kinds[-1] == ("insert", "", "Share this story on Velmar Daily")
+    passages = [Passage(p0, p0 + n, c0, c0 + n)]
+    # the two headlines share a word ("convoy"), but they are not aligned: no edit pairs their words
+    assert edit_script(SOURCE, copy, passages) == []
+    script = edit_script_tokens(SOURCE, copy, passages, tokenize(SOURCE), tokenize(copy))
+    assert [SOURCE[a:b] for a, b, _ in script.source_free] == [paras[0]]
+    assert [copy[a:b] for a, b, _ in script.copy_free] == ["BREAKING: convoy seized, say locals",
+                                                           "Share this story on Velmar Daily"]
+    # each stretch knows where it sits in the other text: before the passage, or after it
+    assert [p for _, _, p in script.copy_free] == [p0, p0 + n]
+    assert script.source_free[0][2] == c0
 
 
 def test_reordered_paragraph_is_a_move_and_its_changes_still_diffed():

@@ -88,7 +88,8 @@ class _Unit:
     c1: int
     swords: list[str]
     cwords: list[str]
-    aligned: bool = True  # False: text outside every aligned region, which only the edges look at
+    aligned: bool = True  # False: text outside every aligned region, which only the edges and cuts look at
+    between: bool = False  # unaligned source text between two aligned regions
 
 
 def _words(t: Tokens, a: int, b: int) -> tuple[int, int]:
@@ -424,16 +425,18 @@ def _edges(units: list[_Unit], source: str, copy: str, st: Tokens, ct: Tokens) -
     return locate(source, copy, st, ct, same_c, same_s, tail)
 
 
-Free = tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]  # `Script.source_free`, `Script.copy_free`
+# `Script.source_free` (each with whether it lies between aligned regions of the source), `Script.copy_free`
+Free = tuple[list[tuple[int, int, int, bool]], list[tuple[int, int, int]]]
 
 
 def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Tokens,
                 free: Free = ([], [])) -> list[SystematicFinding]:
-    units = _resplit(_split_replaces([_unit(e, st, ct) for e in edits if e.kind != "move"], copy, ct), st, ct)
-    wraps, units = find_wraps(units, source, copy, st, ct)
+    # relabels that keep the name first, so that their added words do not pass for insertions elsewhere
+    wraps, units = find_wraps([_unit(e, st, ct) for e in edits if e.kind != "move"], source, copy, st, ct)
+    units = _resplit(_split_replaces(units, copy, ct), st, ct)
     # Text outside the aligned regions was not copied: it is no edit, but it is where an outlet's masthead and
     # footer and a rewritten lead are, so it takes part in judging those (and nothing else).
-    outside = [_outside(a, b, p, st, ct, source_side=True) for a, b, p in free[0]] + \
+    outside = [_outside(a, b, p, st, ct, source_side=True, between=mid) for a, b, p, mid in free[0]] + \
               [_outside(a, b, p, st, ct, source_side=False) for a, b, p in free[1]]
     found = _from_units(units, outside, edits, source, copy, st, ct)
     for w in wraps:
@@ -445,11 +448,12 @@ def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Token
     return found
 
 
-def _outside(a: int, b: int, point: int, st: Tokens, ct: Tokens, source_side: bool) -> _Unit:
-    """A stretch of unaligned text as a unit (a delete for the source's, an insert for the copy's)."""
+def _outside(a: int, b: int, point: int, st: Tokens, ct: Tokens, source_side: bool, between: bool = False) -> _Unit:
+    """A stretch of unaligned text as a unit (a delete for the source's, an insert for the copy's); `between`: a
+    source stretch between two aligned regions, which may be a targeted cut."""
     if source_side:
         i0, i1 = _words(st, a, b)
-        return _Unit("delete", a, b, point, point, st.words[i0:i1], [], aligned=False)
+        return _Unit("delete", a, b, point, point, st.words[i0:i1], [], aligned=False, between=between)
     j0, j1 = _words(ct, a, b)
     return _Unit("insert", point, point, a, b, [], ct.words[j0:j1], aligned=False)
 
@@ -517,8 +521,9 @@ def _from_units(units: list[_Unit], outside: list[_Unit], edits: list[Edit], sou
     for k, u in enumerate(units):
         # a targeted cut is a clause to a paragraph, gone without a replacement; a long stretch of source that a
         # partial copy never took up is not one, nor is source text a partial copy replaced with its own, nor
-        # text outside the aligned regions
-        if k in used or not u.aligned or u.kind == "insert" or not 2 <= len(u.swords) <= _CUT_MAX_WORDS or \
+        # unaligned text at either end of the source
+        if k in used or not (u.aligned or u.between) or u.kind == "insert" or \
+                not 2 <= len(u.swords) <= _CUT_MAX_WORDS or \
                 2 * len(u.cwords) > len(u.swords) or (ed.partial and u.cwords):
             continue
         cut = cut_kind(set(u.swords) - set(u.cwords))
@@ -556,6 +561,11 @@ def diff_pair(source: str, copy: str, passages: list[Passage]) -> PairEdits:
     script: Script = edit_script_tokens(source, copy, passages, st, ct)
     edits = script.edits
     anchors = [anchor_before(copy, ct, e.copy_start) if e.kind in ("insert", "replace") else "" for e in edits]
-    found = _systematic(edits, source, copy, st, ct, (script.source_free, script.copy_free))
+    # unaligned source text between two aligned regions (a sentence cut where the copy reordered its paragraphs)
+    # can still be a targeted cut; at either end it is the rest of an article, not a cut
+    s_lo = min((p.source_start for p in passages), default=0)
+    s_hi = max((p.source_end for p in passages), default=0)
+    interior = [(a, b, c, s_lo < a and b < s_hi) for a, b, c in script.source_free]
+    found = _systematic(edits, source, copy, st, ct, (interior, script.copy_free))
     return PairEdits(edits, found, anchors, [(a, b) for a, b, _ in script.source_free],
                      [(a, b) for a, b, _ in script.copy_free])

@@ -17,7 +17,9 @@ precision of 0.0 where nothing was predicted), never an exception.
   (`one_edit`), and with the planted count too (`one_edit_count`); `misses` counts the relabels with misses whose
   misses are reported as one entry (`*_missed`) with the old name and the planted number of misses.
 - cuts: a planted cut sentence is recalled when an edit of that pair removes at least half of it (a delete or
-  replace on the parent's side), or a systematic entry's source_text equals it.
+  replace on the parent's side), or a systematic entry's source_text equals it, or, the pair being found, at
+  least half of it lies outside every passage of the pair on the parent's side (reported as not copied; edits
+  are made inside aligned passages only).
 - families: purity (each predicted family's most common true family, over predicted members) and inverse
   purity; articles outside every true family count as singletons of their own.
 - network: adjusted Rand index of predicted `community` against the true network labels, over all true
@@ -177,17 +179,27 @@ def score_relabels(truth: dict, edits: list[dict]) -> dict:
             "with_misses": with_misses, "misses_reported": misses_ok, "misses_rate": _ratio(misses_ok, with_misses)}
 
 
-def score_cuts(truth: dict, edits: list[dict]) -> dict:
+def _outside_passages(a: int, b: int, parent: str, pair: dict | None) -> bool:
+    """Whether at least half of [a, b) of `parent` lies outside every passage of the predicted `pair`."""
+    if pair is None:
+        return False
+    side = "source" if pair["source"] == parent else "copy"
+    inside = sum(max(0, min(b, q[f"{side}_end"]) - max(a, q[f"{side}_start"])) for q in pair.get("passages", []))
+    return (b - a) - inside >= (b - a) / 2
+
+
+def score_cuts(truth: dict, edits: list[dict], reuse: list[dict] | None = None) -> dict:
     rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in edits:
         rows[_key(row["source"], row["copy"])].append(row)
+    pairs = {_key(r["source"], r["copy"]): r for r in reuse or []}
     planted = [s for s in truth["systematic"] if s["kind"] in ("cut_attribution", "cut_denial")]
     found: Counter = Counter()
     for s in planted:
         if not s["source_spans"]:
             continue
         a, b = s["source_spans"][0]
-        hit = False
+        hit = _outside_passages(a, b, s["source"], pairs.get(_key(s["source"], s["copy"])))
         for row in rows.get(_key(s["source"], s["copy"]), []):
             parent_is_source = row["source"] == s["source"]
             covered = 0
@@ -303,5 +315,5 @@ def score(truth_path: Path, analyze_dir: Path) -> dict:
     reuse, edits, families = _jsonl(d / "reuse.jsonl"), _jsonl(d / "edits.jsonl"), _jsonl(d / "families.jsonl")
     return {"pairs": score_pairs(truth, reuse), "passages": score_passages(truth, reuse),
             "systematic": score_systematic(truth, edits), "relabels": score_relabels(truth, edits),
-            "cuts": score_cuts(truth, edits),
+            "cuts": score_cuts(truth, edits, reuse),
             "families": score_families(truth, families), "network": score_network(truth, d / "network.graphml")}

@@ -244,12 +244,12 @@ def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, i
     best = cum = 0.0
     for k in range(mid + 1, hi_k):
         cum += cols[k][0] - (line_cost if brk[k] else 0.0)
-        if cum > best and cols[k][0] > 0:
+        if cum >= best and cols[k][0] > 0:  # ties go outward: a short line the same on both sides joins
             best, hi = cum, k
     best = cum = 0.0
     for k in range(mid - 1, lo_k - 1, -1):
         cum += cols[k][0] - (line_cost if brk[k + 1] else 0.0)
-        if cum > best and cols[k][0] > 0:
+        if cum >= best and cols[k][0] > 0:
             best, lo = cum, k
 
     def line(k: int) -> int:
