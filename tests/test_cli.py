@@ -132,6 +132,86 @@ def test_diff_json_html_and_terminal(pair: tuple[Path, Path], tmp_path: Path) ->
     assert terminal.returncode == 0 and "systematic" in terminal.stdout
 
 
+# A page as text extraction gives it: masthead, a sidebar of headlines, then the article (an original story about
+# fictional places); and a rewrite by another outlet that relabels Velmar, injects a phrase and opens its own way.
+PAGE = """Tidewater Ledger | Independent news from the coast
+Recent Posts
+Harbour pilots strike over night shifts on the Kesh estuary
+Russian suspects named in the Alder Bridge fire inquiry
+Five villages lose power as storm crosses the northern hills
+Council delays vote on the new ferry terminal again
+
+Officials from Velmar confirmed on Tuesday that two fishing trawlers had been detained near the Orsel banks after
+a dispute over licences. The crews were taken to the port of Harwick, where Velmar inspectors questioned them for
+most of the day.
+
+Fishermen in Harwick said the detentions were the third this month and accused Velmar of using inspections to
+push local boats out of the richest grounds. A spokeswoman for the harbour board said the boats had been released
+by the evening but their catch was kept as evidence.
+
+The dispute has simmered since Velmar extended its fishing zone in the spring. Talks between the two coastguards
+broke down in June, and neither side has proposed a date to resume them.
+
+Local traders said prices for cod and haddock at the Harwick market had risen by a fifth since the first
+detentions, and that restaurants along the quay were already changing their menus.
+"""
+REWRITE = """Coastal fishermen face new harassment
+
+Coastguard reports from the region describe a worsening pattern. Officials from the Velmar regime confirmed on
+Tuesday that two fishing trawlers had been detained near the Orsel banks after a dispute over licences. The crews were taken to the
+port of Harwick, where the Velmar regime's inspectors, trained in the northern camps, questioned them for most of
+the day.
+
+Fishermen in Harwick said the detentions were the third this month and accused the Velmar regime of using
+inspections to push local boats out of the richest grounds. A spokeswoman for the harbour board said the boats had
+been released by the evening but their catch was kept as evidence.
+
+The dispute has simmered since the Velmar regime, trained in the northern camps, extended its fishing zone in the
+spring. Talks between the two coastguards broke down in June, and neither side has proposed a date to resume them.
+
+Local traders said prices for cod and haddock at the Harwick market had risen by a fifth since the first
+detentions, and that restaurants along the quay were already changing their menus.
+"""
+
+
+def test_diff_of_a_page_with_a_sidebar_edits_only_the_aligned_article(tmp_path: Path) -> None:
+    source, copy = tmp_path / "page.txt", tmp_path / "rewrite.txt"
+    source.write_text(PAGE, "utf-8")
+    copy.write_text(REWRITE, "utf-8")
+    result = nt("diff", str(source), str(copy), "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    article = PAGE.index("Officials from Velmar")
+    # the sidebar and the masthead are not copied: one unaligned stretch, and no edit touches them
+    assert [PAGE[a:b] for a, b in record["unaligned"]["source"]] == [PAGE[:article].strip()]
+    aligned = [r for r in record["rows"] if r["kind"] == "aligned"]
+    assert aligned and all(r["source"][0] >= article for r in aligned)
+    inside_s = [tuple(r["source"]) for r in aligned]
+    inside_c = [tuple(r["copy"]) for r in aligned]
+    for e in record["edits"]:
+        assert any(a <= e["source_start"] and e["source_end"] <= b for a, b in inside_s), e
+        assert any(a <= e["copy_start"] and e["copy_end"] <= b for a, b in inside_c), e
+        assert "Russian" not in e["source_text"] and "Recent Posts" not in e["source_text"]
+    outside_c = [tuple(r["copy"]) for r in record["rows"] if r["kind"] == "unaligned" and r["copy"]]
+    for f in record["systematic"]:
+        # word-level findings inside the aligned article; a rewritten opening (lead) only in the copy's own text
+        spans = inside_c if f["kind"] in ("insert", "replace", "relabel", "relabel_missed", "delete") else outside_c
+        assert all(any(a <= x and y <= b for a, b in spans) for x, y in f["copy_spans"]), f
+    # the relabel is one edit holding the whole new label, the injection another, each with its count
+    found = {(f["kind"], f["source_text"], f["copy_text"].strip(" ,")): f["count"] for f in record["systematic"]}
+    assert found[("relabel", "Velmar", "the Velmar regime")] == 4
+    assert found[("insert", "", "trained in the northern camps")] == 2
+    # the rewrite's own headline and opening are not from the source: shown as such, beside the page's sidebar
+    first = record["rows"][0]
+    assert first["kind"] == "unaligned" and REWRITE[first["copy"][0]:first["copy"][1]].startswith("Coastal fishermen")
+    page = tmp_path / "diff.html"
+    assert nt("diff", str(source), str(copy), "--html", str(page)).returncode == 0
+    html = page.read_text("utf-8")
+    assert html.count('class="row-aligned"') == len(aligned) and "not copied" in html
+    terminal = nt("diff", str(source), str(copy))
+    assert terminal.returncode == 0 and "not copied" in terminal.stdout
+
+
 def test_signals_on_the_seed(seed_path: Path) -> None:
     result = nt("signals", str(seed_path), "--jsonl")
     assert result.returncode == 0, result.stderr

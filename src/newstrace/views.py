@@ -53,8 +53,13 @@ def print_alignment(source: str, copy: str, passages: Sequence[Passage]) -> None
     console.print(table)
 
 
+_ROW_NOTES = {"moved": ("moved in the copy", "moved from elsewhere in the source"),
+              "unaligned": ("not copied", "not in the source")}
+
+
 def print_diff(source: str, copy: str, record: dict) -> None:
-    """Systematic edits first, then both texts side by side with deletions (red) and insertions (green) marked."""
+    """Systematic edits first, then the two texts in rows aligned passage by passage: deletions (red) and
+    insertions (green) inside each aligned region, and text that no passage covers shown as not copied."""
     console = _console()
     systematic = record.get("systematic", [])
     table = Table(title=f"{len(systematic)} systematic edit(s)")
@@ -65,17 +70,29 @@ def print_diff(source: str, copy: str, record: dict) -> None:
     console.print(table)
     source_view, copy_view = Text(source), Text(copy)
     for e in record.get("edits", []):
-        if e["kind"] in ("delete", "replace", "move") and e["source_end"] > e["source_start"]:
+        if e["kind"] in ("delete", "replace") and e["source_end"] > e["source_start"]:
             source_view.stylize("strike red", e["source_start"], e["source_end"])
-        if e["kind"] in ("insert", "replace", "move") and e["copy_end"] > e["copy_start"]:
+        if e["kind"] in ("insert", "replace") and e["copy_end"] > e["copy_start"]:
             copy_view.stylize("bold green", e["copy_start"], e["copy_end"])
-    side = Table(show_lines=False, expand=True)
+    side = Table(show_lines=True, expand=True)
     side.add_column(Text(f"source ({record.get('source')})"), ratio=1)
     side.add_column(Text(f"copy ({record.get('copy')})"), ratio=1)
-    side.add_row(source_view, copy_view)
+    for row in record.get("rows", []):
+        cells = []
+        for span, view, note in ((row["source"], source_view, 0), (row["copy"], copy_view, 1)):
+            if span is None:
+                cells.append(Text(""))
+                continue
+            cell = view[span[0]:span[1]]
+            if row["kind"] in _ROW_NOTES:
+                cell.stylize("dim")
+                cell = Text.assemble((f"[{_ROW_NOTES[row['kind']][note]}]\n", "italic yellow"), cell)
+            cells.append(cell)
+        side.add_row(*cells)
     console.print(side)
-    console.print(Text(f"{len(record.get('edits', []))} edits: red = cut or replaced in the source, "
-                       "green = inserted or replaced in the copy", style="dim"))
+    console.print(Text(f"{len(record.get('edits', []))} edits inside the aligned passages: red = cut or replaced "
+                       "in the source, green = inserted or replaced in the copy; text no passage covers is marked "
+                       "not copied", style="dim"))
 
 
 def print_signals(article: Article, row: dict) -> None:

@@ -7,25 +7,34 @@ from dataclasses import asdict
 from typing import Any
 
 from newstrace.edits.fingerprints import outlet_fingerprints
+from newstrace.edits.script import diff_rows
 from newstrace.edits.systematic import PairEdits, diff_pair
 from newstrace.model import Article, Passage, ReusePair
 
 
 def edit_line(source_id: str, copy_id: str, result: PairEdits) -> dict:
+    """The `edits.jsonl` line of one pair: the contract's fields, and `unaligned`, the text of each side that no
+    passage covers ({"source": [[start, end], ...], "copy": [...]}): not copied, so no edit is made there."""
     return {
         "source": source_id,
         "copy": copy_id,
         "edits": [asdict(e) for e in result.edits],
         "systematic": [f.contract_row() for f in result.systematic],
+        "unaligned": {"source": [list(x) for x in result.source_free], "copy": [list(x) for x in result.copy_free]},
     }
 
 
 def pair_record(source_id: str, copy_id: str, source_text: str, copy_text: str,
                 passages: Sequence[Passage]) -> dict:
-    """The `edits.jsonl` line of one pair, plus `explained`: each systematic edit's anchor and variants."""
+    """The `edits.jsonl` line of one pair, plus `explained` (each systematic edit's anchor and variants),
+    `passages`, and `rows`: both texts aligned passage by passage (`script.diff_rows`), as
+    {"kind", "source": [start, end] | None, "copy": [start, end] | None}."""
     result = diff_pair(source_text, copy_text, list(passages))
     line = edit_line(source_id, copy_id, result)
     line["explained"] = [{"anchor": f.anchor, "variants": f.variants} for f in result.systematic]
+    line["passages"] = [asdict(p) for p in passages]
+    line["rows"] = [{"kind": r.kind, "source": list(r.source) if r.source else None,
+                     "copy": list(r.copy) if r.copy else None} for r in diff_rows(source_text, copy_text, passages)]
     return line
 
 

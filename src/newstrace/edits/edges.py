@@ -38,6 +38,7 @@ _STOP = frozenset(
     "also has have had do does did will would can could may since more most out up news".split()
 )
 _MASTHEAD_WORDS = 15
+_FURNITURE = re.compile(r"[|©•]|\s[-–—:]\s|\w\.(?:com|net|org|info|news|press|co)\b")
 _FOOTER_WORDS = 30
 
 Span = tuple[int, int]
@@ -102,8 +103,11 @@ def _masthead(text: str, t: Tokens, ls: list[Span], changed: list[bool]) -> Span
     if not content:
         return first
     j0, j1 = _words_in(t, (ls[1][0], ls[-2][1]))
-    body = set(t.words[j0:j1])
-    return first if 2 * len(content & body) < len(content) else None
+    shared = len(content & set(t.words[j0:j1]))
+    # a line set out like furniture ("Name | tagline", a domain, ©) may share a word with the story; a plain line
+    # that shares any is the story's own headline
+    furniture = _FURNITURE.search(text[first[0]:first[1]]) is not None
+    return first if (2 * shared < len(content) if furniture else shared == 0) else None
 
 
 def _last_line(t: Tokens, ls: list[Span], changed: list[bool], template: bool, partial: bool) -> Span | None:

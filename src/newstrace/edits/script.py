@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -258,6 +259,67 @@ class Script:
     edits: list[Edit]
     source_free: list[tuple[int, int, int]]
     copy_free: list[tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a side-by-side view, in copy order: an aligned region (`aligned`, or `moved` when the copy has
+    it elsewhere), or text that no passage covers on one side or both (`unaligned`: not copied from the
+    source, or not in the source). Spans are (start, end) or None for an empty side."""
+
+    kind: str
+    source: tuple[int, int] | None
+    copy: tuple[int, int] | None
+
+
+def diff_rows(source: str, copy: str, passages: Sequence[Passage]) -> list[Row]:
+    """The two texts as rows aligned passage by passage (see `Row`): each aligned region beside its source, and
+    unaligned text where it stands, source text at the place of the copy where it would have been."""
+    blocks = _blocks(list(passages))
+    st, ct = tokenize(source), tokenize(copy)
+    items: list[tuple[int, int, Row]] = []
+    for b in blocks:
+        kind = "moved" if b.moved else "aligned"
+        for s0, s1, c0, c1 in _paragraphs(source, copy, st, ct, b):
+            items.append((c0, 0, Row(kind, (s0, s1), (c0, c1))))
+    first_s = min((b.s0 for b in blocks if not b.moved), default=len(source))
+    for a, b in _uncovered(source, [(x.s0, x.s1) for x in blocks]):
+        # before every aligned region of the source: before the first row it would have preceded
+        items.append((_copy_point(blocks, a, len(copy)), -1 if b <= first_s else 1, Row("unaligned", (a, b), None)))
+    for a, b in _uncovered(copy, [(x.c0, x.c1) for x in blocks]):
+        items.append((a, 1, Row("unaligned", None, (a, b))))
+    rows: list[Row] = []
+    for _, _, r in sorted(items, key=lambda x: (x[0], x[1])):
+        last = rows[-1] if rows else None
+        # text that only the source has beside text that only the copy has (a rewritten lead): one row
+        if last is not None and last.kind == r.kind == "unaligned" and (last.source is None) != (r.source is None) \
+                and (last.copy is None or r.copy is None):
+            rows[-1] = Row("unaligned", last.source or r.source, last.copy or r.copy)
+            continue
+        rows.append(r)
+    return rows
+
+
+def _paragraphs(source: str, copy: str, st: Tokens, ct: Tokens, b: _Block) -> list[tuple[int, int, int, int]]:
+    """An aligned region cut where both texts break the line between the same two equal words: its paragraphs,
+    each beside its source, as (source start, end, copy start, end)."""
+    si0, si1 = bisect_left(st.starts, b.s0), bisect_right(st.ends, b.s1)
+    ci0, ci1 = bisect_left(ct.starts, b.c0), bisect_right(ct.ends, b.c1)
+    cuts: list[tuple[int, int]] = []  # (source token, copy token) that start a new paragraph
+    for tag, i1, i2, j1, j2 in diff_opcodes(st.words[si0:si1], ct.words[ci0:ci1]):
+        if tag != "equal":
+            continue
+        for i, j in zip(range(si0 + i1 + 1, si0 + i2), range(ci0 + j1 + 1, ci0 + j2), strict=True):
+            if "\n" in source[st.ends[i - 1]:st.starts[i]] and "\n" in copy[ct.ends[j - 1]:ct.starts[j]]:
+                cuts.append((i, j))
+    out = []
+    s0, c0 = b.s0, b.c0
+    for i, j in cuts:
+        # a paragraph runs to its line break, closing punctuation included
+        out.append((s0, source.index("\n", st.ends[i - 1]), c0, copy.index("\n", ct.ends[j - 1])))
+        s0, c0 = st.starts[i], ct.starts[j]
+    out.append((s0, b.s1, c0, b.c1))
+    return out
 
 
 def edit_script(source: str, copy: str, passages: list[Passage]) -> list[Edit]:

@@ -358,13 +358,20 @@ def _strip(text: str, span: tuple[int, int]) -> tuple[int, int]:
 
 
 def _lead(group: list[_Unit], source: str, copy: str) -> SystematicFinding | None:
-    """One finding for the changes in the lead, widened to whole lines; None when they run past two lines."""
+    """One finding for the changes in the lead, widened to whole lines; None when they run past two lines. A lead
+    made only of unaligned text (an opening the copy wrote itself) is not widened into the aligned text after
+    it."""
     cs = [(u.c0, u.c1) for u in group]
     ss = [(u.s0, u.s1) for u in group]
     if line_count(copy, cs) > 2 or line_count(source, ss) > 2:
         return None
-    c0, c1 = widen(copy, cs)
-    s0, s1 = widen(source, ss)
+    if all(not u.aligned for u in group):
+        real_c, real_s = [x for x in cs if x[0] < x[1]], [x for x in ss if x[0] < x[1]]
+        c0, c1 = (min(a for a, _ in real_c), max(b for _, b in real_c)) if real_c else cs[0]
+        s0, s1 = (min(a for a, _ in real_s), max(b for _, b in real_s)) if real_s else ss[0]
+    else:
+        c0, c1 = widen(copy, cs)
+        s0, s1 = widen(source, ss)
     return SystematicFinding("lead", source[s0:s1], copy[c0:c1], 1, [[c0, c1]], "", [copy[c0:c1]])
 
 
@@ -502,7 +509,9 @@ def _from_units(units: list[_Unit], outside: list[_Unit], edits: list[Edit], sou
             if miss:
                 found.append(miss)
 
-    if boiler and sum(max(len(units[k].cwords), len(units[k].swords)) for k in boiler) >= 2:
+    # the copy's own furniture; the source's alone (a masthead the copy did not take) is just not copied
+    if any(units[k].cwords for k in boiler) and sum(max(len(units[k].cwords), len(units[k].swords))
+                                                     for k in boiler) >= 2:
         found.append(_boilerplate([units[k] for k in sorted(boiler)], ed, source, copy))
     if ed.lead_end is not None:
         # a lead may also be dropped (deleted, nothing in its place)

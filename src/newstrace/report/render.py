@@ -23,6 +23,7 @@ from newstrace.model import Article, ReusePair
 from newstrace.report.data import has_table
 from newstrace.report.marks import (
     TECHNIQUES,
+    Mark,
     article_marks,
     pair_marks,
     segments,
@@ -165,18 +166,53 @@ class ReportLinks:
 # ---- view contexts -----------------------------------------------------------------------------------------
 
 
+_ROW_NOTES = {"moved": ("moved in the copy", "moved from elsewhere in the source"),
+              "unaligned": ("not copied", "not in the source")}
+
+
 def pair_view(rec: dict) -> dict:
-    """A pair dict from `data.pair` (or a diff record with texts) plus the highlight segments of both sides.
-    """
+    """A pair dict from `data.pair` (or a diff record with texts) plus its rows: both texts aligned passage by
+    passage (`edits.script.diff_rows`), each side with its highlight segments, and a note on text that is
+    moved or that no passage covers."""
+    from newstrace.edits.script import diff_rows
+    from newstrace.model import Passage
+
     src_marks, cp_marks = pair_marks(rec)
     src_text, cp_text = rec["source"]["text"], rec["copy"]["text"]
+    if "rows" in rec:
+        rows = [(r["kind"], r["source"], r["copy"]) for r in rec["rows"]]
+    else:
+        passages = [Passage(q["source_start"], q["source_end"], q["copy_start"], q["copy_end"])
+                    for q in rec.get("passages") or []]
+        rows = [(r.kind, r.source, r.copy) for r in diff_rows(src_text, cp_text, passages)]
+    views = []
+    for kind, s_span, c_span in rows:
+        if min(x[0] for x in (s_span, c_span) if x) >= TEXT_LIMIT:
+            break
+        notes = _ROW_NOTES.get(kind, ("", ""))
+        views.append({
+            "kind": kind,
+            "source_note": notes[0] if s_span else "",
+            "copy_note": notes[1] if c_span else "",
+            "source_segments": _row_segments(src_text, src_marks, s_span),
+            "copy_segments": _row_segments(cp_text, cp_marks, c_span),
+        })
     return {
         **rec,
-        "source_segments": segments(src_text, src_marks, TEXT_LIMIT),
-        "copy_segments": segments(cp_text, cp_marks, TEXT_LIMIT),
+        "rows": views,
         "truncated": max(len(src_text), len(cp_text)) > TEXT_LIMIT,
         "anchor": anchor("p", rec["source"]["id"] + "\x00" + rec["copy"]["id"]),
     }
+
+
+def _row_segments(text: str, marks: list[Mark], span: list[int] | tuple[int, int] | None) -> list:
+    """The highlight segments of text[start:end] (its first `TEXT_LIMIT` characters at most), marks moved in."""
+    if not span:
+        return []
+    a, b = span[0], min(span[1], TEXT_LIMIT)
+    inside = [Mark(max(m.start, a) - a, min(m.end, b) - a, m.cls, m.tip, m.rank)
+              for m in marks if (m.start < b and m.end > a) or (m.start == m.end and a <= m.start <= b)]
+    return segments(text[a:b], inside)
 
 
 def naming_of(art: dict) -> list[dict]:

@@ -146,7 +146,8 @@ def write_report(run: Run, path: Path) -> None:
 
 
 def render_diff_page(source_name: str, copy_name: str, source_text: str, copy_text: str, record: dict) -> str:
-    """A self-contained page for `newstrace diff --html`: systematic edits first, then the texts side by side.
+    """A self-contained page for `newstrace diff --html`: systematic edits first, then the texts side by side in
+    rows aligned passage by passage, text that no passage covers shown as not copied.
     """
     rec = {
         "source": {
@@ -166,6 +167,7 @@ def render_diff_page(source_name: str, copy_name: str, source_text: str, copy_te
         "score": None,
         "direction": None,
         "passages": record.get("passages", []),
+        **({"rows": record["rows"]} if "rows" in record else {}),
         "edits": record.get("edits", []),
         "family": None,
         "systematic": [

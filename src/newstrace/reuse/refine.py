@@ -237,8 +237,8 @@ def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, i
                     hi_k: int, mid: int, line_cost: float, src: Side, cp: Side, line_share: float,
                     short_line: int = 20) -> Box:
     """Edges of one stretch of columns lo_k..hi_k-1: scanning out from `mid`, where the running score peaks; then
-    a short first or last line of the copy (at most `short_line` words) that the passage only partly matches
-    (under `line_share` of its words equal: a masthead or a footer that shares a phrase) is given up, and an
+    the copy's first or last line, when the passage holds a short part of it (at most `short_line` words) with
+    under `line_share` of its words equal (a masthead or a footer that shares a phrase), is given up, and an
     edge a few words from the end of its line on both sides is moved there (`_snap`)."""
     lo = hi = mid
     best = cum = 0.0
@@ -255,16 +255,18 @@ def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, i
     def line(k: int) -> int:
         return cp.line(cols[k][5])
 
+    # furniture sits at the ends of a page: only the copy's first and last lines are judged
+    top, bottom = cp.line(cp.tokens.starts[0]), cp.line(cp.tokens.starts[-1])
     for _ in range(3):
         first, last = line(lo), line(hi)
         if first == last:
             break
         ks = _same_line(range(lo, hi + 1), first, line)
-        if _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
+        if first == top and _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
             lo = next(k for k in range(ks[-1] + 1, hi + 1) if cols[k][0] > 0)
             continue
         ks = _same_line(range(hi, lo - 1, -1), last, line)
-        if _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
+        if last == bottom and _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
             hi = next(k for k in range(ks[-1] - 1, lo - 1, -1) if cols[k][0] > 0)
             continue
         break
