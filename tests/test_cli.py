@@ -158,9 +158,9 @@ detentions, and that restaurants along the quay were already changing their menu
 REWRITE = """Coastal fishermen face new harassment
 
 Coastguard reports from the region describe a worsening pattern. Officials from the Velmar regime confirmed on
-Tuesday that two fishing trawlers had been detained near the Orsel banks after a dispute over licences. The crews were taken to the
-port of Harwick, where the Velmar regime's inspectors, trained in the northern camps, questioned them for most of
-the day.
+Tuesday that two fishing trawlers had been detained near the Orsel banks after a dispute over licences. The
+crews were taken to the port of Harwick, where the Velmar regime's inspectors, trained in the northern camps,
+questioned them for most of the day.
 
 Fishermen in Harwick said the detentions were the third this month and accused the Velmar regime of using
 inspections to push local boats out of the richest grounds. A spokeswoman for the harbour board said the boats had

@@ -7,7 +7,7 @@ Arabia,' after 'terrorists' in 14 of its 16 copies".
 What is counted per copy:
 - every insertion and replacement, whether systematic within the copy or made once (a story that mentions an
   actor once gets the phrase once); insertions are grouped by their letters through seams and typos (as in
-  `systematic_edits`), replacements by their source and copy terms;
+  `systematic_edits`), replacements and relabels by their source and copy terms;
 - the copy's `lead` and `boilerplate` findings, grouped with the insertions by text;
 - `cut_denial`, `cut_counterclaim`, `cut_attribution` and `move` findings, grouped by kind alone (the cut text
   differs from story to story; the habit is the trait);
@@ -35,7 +35,7 @@ _CUT_WORDS = {"cut_denial": "denials", "cut_counterclaim": "counter-claims", "cu
 class Trait:
     """One habit of an outlet. `copies`: how many of its copies show it; `occurrences`: how often in all."""
 
-    kind: str  # insert | replace | lead | move | cut_denial | cut_counterclaim | cut_attribution
+    kind: str  # insert | replace | relabel | lead | move | cut_denial | cut_counterclaim | cut_attribution
     role: str  # narrative | boilerplate
     source_text: str
     copy_text: str
@@ -53,6 +53,8 @@ class Trait:
             return f"inserts '{text}' after '{self.anchor}' {where}"
         if self.kind == "replace":
             return f"replaces '{_short(self.source_text)}' with '{text}' {where}"
+        if self.kind == "relabel":
+            return f"relabels '{_short(self.source_text)}' as '{text}' {where}"
         if self.kind == "lead":
             return f"rewrites the lead {where}"
         if self.kind == "move":
@@ -77,7 +79,7 @@ class Fingerprint:
 
 @dataclass
 class _Obs:
-    kind: str  # insert | lead | boilerplate | replace | cut_*
+    kind: str  # insert | lead | boilerplate | replace | relabel | cut_*
     copy_id: int
     source_text: str
     copy_text: str
@@ -89,10 +91,10 @@ def _observations(pe: PairEdits, copy_id: int) -> list[_Obs]:
     obs: list[_Obs] = []
     covered: set[tuple[int, int]] = set()
     for f in pe.systematic:
-        if f.kind == "replace_missed":
+        if f.kind.endswith("_missed"):
             continue
         covered.update((a, b) for a, b in f.copy_spans)
-        if f.kind in ("insert", "replace", "lead", "boilerplate"):
+        if f.kind in ("insert", "replace", "relabel", "lead", "boilerplate"):
             obs.append(_Obs(f.kind, copy_id, f.source_text, f.copy_text, getattr(f, "anchor", ""), f.count))
         elif f.kind.startswith("cut_") or f.kind == "move":
             obs.append(_Obs(f.kind, copy_id, f.source_text, f.copy_text, "", f.count))
@@ -136,7 +138,7 @@ def _outlet_traits(obs: list[_Obs], total: int) -> list[Trait]:
         traits.append(_trait("lead", "narrative", lone_leads))
     rep_groups: dict[tuple[str, str], list[_Obs]] = {}
     for o in obs:
-        if o.kind == "replace":
+        if o.kind in ("replace", "relabel"):
             key = (letter_key(o.source_text), letter_key(o.copy_text))
             if key[0] and key[1]:
                 rep_groups.setdefault(key, []).append(o)
@@ -147,7 +149,8 @@ def _outlet_traits(obs: list[_Obs], total: int) -> list[Trait]:
     for (k0, _), g in rep_groups.items():
         copies = len({o.copy_id for o in g})
         if copies >= 2 or (total == 1 and any(o.n >= 2 for o in g)):
-            traits.append(_trait(k0 if k0 in (*_CUT_WORDS, "move") else "replace", "narrative", g))
+            kind = k0 if k0 in (*_CUT_WORDS, "move") else Counter(o.kind for o in g).most_common(1)[0][0]
+            traits.append(_trait(kind, "narrative", g))
     traits.sort(key=lambda t: (-t.copies, -t.occurrences, t.kind))
     return traits
 

@@ -94,6 +94,10 @@ def explain(s: dict, copy_text: str = "") -> str:
         return (
             f"Left “{src}” unchanged {times}, although the same term was replaced elsewhere (a missed edit)"
         )
+    if kind == "relabel":
+        return f"Relabelled “{src}” as “{cp}” {times}"
+    if kind == "relabel_missed":
+        return f"Left “{src}” as it was {times}, although it was relabelled elsewhere (a missed edit)"
     if kind == "delete":
         return f"Deleted “{src}” {times}"
     if kind.startswith("cut_"):
@@ -235,6 +239,7 @@ def findings(db: Any, *, limit: int = 10, scan: int = 50_000) -> dict:
             if s.get("kind") not in (
                 "insert",
                 "replace",
+                "relabel",
                 "cut_denial",
                 "cut_counterclaim",
                 "cut_attribution",

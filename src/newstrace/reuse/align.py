@@ -132,7 +132,7 @@ class _Text:
     cstem: list[str]  # its stem
     pos: np.ndarray  # cpos as an array
     stem_hash: np.ndarray  # hash of each stem, as uint64
-    word_hash: np.ndarray  # hash of each word, as uint64
+    grams: refine.Grams  # its word n-grams, for the verbatim runs of `refine`
     side: refine.Side  # the text as the word diff of `refine` sees it
     furniture: list[tuple[int, int]]  # token ranges of headline lists (`refine.furniture`)
 
@@ -166,7 +166,7 @@ def _prepare_cached(text: str, stem: int) -> _Text:
     hashes = np.array([hash(x) for x in cstem], dtype=np.int64).view(np.uint64)
     word_ids = [hash(w) for w in words]
     word_hash = np.array(word_ids, dtype=np.int64).view(np.uint64)
-    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes, word_hash,
+    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes, refine.Grams.of(word_hash),
                  refine.Side.of(text, tok, word_ids), refine.token_spans(tok, refine.furniture(text)))
 
 
@@ -229,23 +229,32 @@ def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
     chains: list[list[Seed]] = []
     # open chain state: [copy reach, source low, source reach, last diagonal, chain index]
     open_: list[list[int]] = []
+    last_c0 = -1
     for seed in seeds:
         c0, c1, s0, s1 = seed
         d = s0 - c0
-        open_ = [o for o in open_ if c0 - o[0] <= gap]
+        if c0 != last_c0:  # seeds come in copy order: chains close only when the copy position moves on
+            open_ = [o for o in open_ if c0 - o[0] <= gap]
+            last_c0 = c0
         best, best_dd = None, drift + 1
+        lo_s, hi_s = s0 - gap, s1 + gap
         for o in open_:
-            dd = abs(d - o[3])
-            if dd < best_dd and s0 - o[2] <= gap and o[1] - s1 <= gap:
+            dd = d - o[3]
+            if dd < 0:
+                dd = -dd
+            if dd < best_dd and o[2] >= lo_s and o[1] <= hi_s:
                 best, best_dd = o, dd
         if best is None:
             chains.append([seed])
             open_.append([c1, s0, s1, d, len(chains) - 1])
         else:
             chains[best[4]].append(seed)
-            best[0] = max(best[0], c1)
-            best[1] = min(best[1], s0)
-            best[2] = max(best[2], s1)
+            if c1 > best[0]:
+                best[0] = c1
+            if s0 < best[1]:
+                best[1] = s0
+            if s1 > best[2]:
+                best[2] = s1
             best[3] = d
     return chains
 
@@ -524,7 +533,8 @@ def align(source: str, copy: str, params: AlignParams | None = None) -> list[Pas
     if p.summary:
         kept = _add_summaries(kept, _summaries(src, cp, p), p.summary_keep)
     boxes = [(c.c0, c.c1, c.s0, c.s1) for c in kept]
-    if p.refine:
+    # a verbatim run long enough to stand alone leaves a long chain of seeds; without one, no run is looked for
+    if p.refine and (boxes or max(map(len, chains), default=0) >= p.exact_alone // 3):
         boxes = _settle(boxes, src, cp, p)
     out = [_to_passage(_Candidate(*b, 0, 0.0, 0.0), source, copy, src, cp, extend=not p.refine) for b in boxes]
     out.sort(key=lambda x: (x.copy_start, x.source_start))
@@ -552,7 +562,7 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
             loose.append(b)
         settled += [b] if pieces is None else pieces
     verbatim = len(settled) > len(loose)
-    runs = [r for r, words in refine.exact_runs(src.word_hash, cp.word_hash, min_words=p.exact_words)
+    runs = [r for r, words in refine.exact_runs(src.grams, cp.grams, min_words=p.exact_words)
             if (verbatim or words >= p.exact_alone)
             and not any(refine.overlap(r[0], r[1], b[0], b[1]) for b in loose)]
     # a run where a passage already has it adds nothing; nor does another reading of the same copy words (text

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,10 +45,16 @@ class Side:
     tokens: Tokens
     ids: list[int]
     newlines: list[int]  # offsets of "\n" in text
+    broken: list[bool]  # for each token, whether a line break comes between it and the token before
 
     @classmethod
     def of(cls, text: str, tokens: Tokens, ids: list[int]) -> Side:
-        return cls(text, tokens, ids, [m.start() for m in re.finditer("\n", text)])
+        newlines = [m.start() for m in re.finditer("\n", text)]
+        lines = np.searchsorted(np.array(newlines, dtype=np.int64), np.array(tokens.starts, dtype=np.int64),
+                                side="right")
+        broken = np.zeros(len(lines), dtype=bool)
+        broken[1:] = lines[1:] != lines[:-1]
+        return cls(text, tokens, ids, newlines, broken.tolist())
 
     def breaks(self, a: int, b: int) -> bool:
         """Whether text[a:b] holds a line break."""
@@ -70,7 +77,25 @@ def ngram_hashes(word_hash: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def exact_runs(src_hash: np.ndarray, cp_hash: np.ndarray, *, n: int = 6, max_gap: int = 3, max_shift: int = 8,
+RUN_GRAM = 6  # words of the n-grams that `exact_runs` matches
+
+
+@dataclass(frozen=True)
+class Grams:
+    """A text's word n-grams for `exact_runs`, hashed and sorted once per text (a text meets many partners)."""
+
+    hashes: np.ndarray  # hash of the n-gram starting at each word
+    order: np.ndarray  # argsort of `hashes`
+    sorted: np.ndarray  # hashes[order]
+
+    @classmethod
+    def of(cls, word_hash: np.ndarray, n: int = RUN_GRAM) -> Grams:
+        h = ngram_hashes(word_hash, n)
+        order = np.argsort(h, kind="stable")
+        return cls(h, order, h[order])
+
+
+def exact_runs(src: Grams, cp: Grams, *, n: int = RUN_GRAM, max_gap: int = 3, max_shift: int = 8,
                max_hits: int = 2, min_words: int = 12) -> list[tuple[Box, int]]:
     """Verbatim runs of at least `min_words` words, bridged over typos: (box, words matched).
 
@@ -78,11 +103,9 @@ def exact_runs(src_hash: np.ndarray, cp_hash: np.ndarray, *, n: int = 6, max_gap
     while the diagonal (source minus copy position) moves by at most `max_shift` words (a phrase added or dropped)
     and at most `max_gap` copy words are left unmatched (a typo breaks the n-grams that cover it).
     """
-    sh, ch = ngram_hashes(src_hash, n), ngram_hashes(cp_hash, n)
-    if not len(sh) or not len(ch):
+    ch, order, sk = cp.hashes, src.order, src.sorted
+    if not len(sk) or not len(ch):
         return []
-    order = np.argsort(sh, kind="stable")
-    sk = sh[order]
     left = np.searchsorted(sk, ch, side="left")
     count = np.searchsorted(sk, ch, side="right") - left
     ok = np.nonzero((count > 0) & (count <= max_hits))[0]
@@ -183,6 +206,18 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
     shorter side equal, in place, or one side over `max_ratio` times the other): its seeds' box stands.
     """
     c0, c1, s0, s1 = box
+    short, long_ = sorted((c1 - c0 + 1, s1 - s0 + 1))
+    if long_ > max_ratio * short:
+        return None
+    # equal words can be no more than the words both sides hold: a cheap test before the diff
+    held = Counter(src.ids[s0:s1 + 1])
+    common = 0
+    for w in cp.ids[c0:c1 + 1]:
+        if held[w] > 0:
+            held[w] -= 1
+            common += 1
+    if common < min_equal * short:
+        return None
     st, ct = src.tokens, cp.tokens
     wc0, wc1 = max(0, c0 - margin), min(len(cp.ids), c1 + 1 + margin)
     ws0, ws1 = max(0, s0 - margin), min(len(src.ids), s1 + 1 + margin)
@@ -207,12 +242,11 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
             cost += line_cost
         cols.append((-cost, j1, j2 - 1, i1, i2 - 1, cs, ce, ss, se))
         cpos, spos = ce, se
-    short, long_ = sorted((c1 - c0 + 1, s1 - s0 + 1))
-    if inside < min_equal * short or long_ > max_ratio * short or not cols:
+    if inside < min_equal * short or not cols:
         return None
     # brk[k]: a line break between columns k-1 and k in both texts (a paragraph boundary the copy kept; text
     # merely wrapped otherwise is no boundary, and a change that holds a line break was charged above)
-    brk = [False] + [cp.breaks(a[6], b[5]) and src.breaks(a[8], b[7]) for a, b in zip(cols, cols[1:], strict=False)]
+    brk = [False] + [_between(a, b, cp, src) for a, b in zip(cols, cols[1:], strict=False)]
     wall = [c[6] - c[5] > wall_chars or c[8] - c[7] > wall_chars for c in cols]
     for w in walls:
         wall = [x or (w[0] <= c[2] and c[1] <= w[1]) or (w[2] <= c[4] and c[3] <= w[3]) for x, c in zip(wall, cols,
@@ -231,6 +265,17 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
             pieces.append(_settle_stretch(cols, brk, k, end, mid, line_cost, src, cp, line_share))
         k = end
     return pieces
+
+
+def _between(a: tuple[float, int, int, int, int, int, int, int, int],
+             b: tuple[float, int, int, int, int, int, int, int, int], cp: Side, src: Side) -> bool:
+    """Whether a line break lies between columns a and b in both texts (token flags for neighbouring words, the
+    characters otherwise)."""
+    j, i = b[1], b[3]
+    in_copy = cp.broken[j] if j == a[2] + 1 and a[2] >= a[1] and b[2] >= j else cp.breaks(a[6], b[5])
+    if not in_copy:
+        return False
+    return src.broken[i] if i == a[4] + 1 and a[4] >= a[3] and b[4] >= i else src.breaks(a[8], b[7])
 
 
 def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, int]], brk: list[bool], lo_k: int,
@@ -369,7 +414,6 @@ def merge_interrupted(boxes: list[Box], st: Tokens, ct: Tokens, gap_chars: int, 
 
 _LIST_END = re.compile(r"[.;:,…][\"'”’)\]]*\s*$")
 _LIST_START = re.compile(r"\s*[\"“‘'(]?[A-Z0-9]")
-_WORD = re.compile(r"\w+")
 
 
 def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int, int]]:
@@ -378,9 +422,12 @@ def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int
     "!"; a list's title line, "Most Read", is one of its lines)."""
     out: list[tuple[int, int]] = []
     cur: list[tuple[int, int]] = []
+    if text.count("\n") < run - 1:
+        return out
     for m in re.finditer(r"[^\n]*\S[^\n]*", text):
         line = m.group()
-        if len(_WORD.findall(line)) <= max_words and not _LIST_END.search(line) and _LIST_START.match(line):
+        # words counted by spaces: a bound, not a tokenisation
+        if line.count(" ") < max_words and not _LIST_END.search(line) and _LIST_START.match(line):
             cur.append(m.span())
             continue
         if len(cur) >= run:
