@@ -59,22 +59,28 @@ def _gap_key(gap: str) -> str:
 
 def _trim(source: str, copy: str, s0: int, s1: int, c0: int, c1: int,
           s_lim: tuple[int, int], c_lim: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Trim the common suffix, then prefix, of source[s0:s1] and copy[c0:c1], at most to the limits.
+    """Trim the common suffix, then prefix, of source[s0:s1] and copy[c0:c1], at most to the limits (whitespace
+    matches whitespace).
 
     `s_lim`/`c_lim` are the (prefix, suffix) character counts that may be trimmed on each side: the gaps before the
     first and after the last changed word, so that trimming never cuts into a word.
     """
     k = 0
     kmax = min(s_lim[1], c_lim[1], s1 - s0, c1 - c0)
-    while k < kmax and source[s1 - 1 - k] == copy[c1 - 1 - k]:
+    while k < kmax and _same(source[s1 - 1 - k], copy[c1 - 1 - k]):
         k += 1
     s1 -= k
     c1 -= k
     k = 0
     kmax = min(s_lim[0], c_lim[0], s1 - s0, c1 - c0)
-    while k < kmax and source[s0 + k] == copy[c0 + k]:
+    while k < kmax and _same(source[s0 + k], copy[c0 + k]):
         k += 1
     return s0 + k, s1, c0 + k, c1
+
+
+def _same(a: str, b: str) -> bool:
+    """Two characters that an edit need not include: equal, or both whitespace (a line wrapped elsewhere)."""
+    return a == b or (a.isspace() and b.isspace())
 
 
 def _make(kind_hint: str, source: str, copy: str, s0: int, s1: int, c0: int, c1: int) -> Edit | None:
