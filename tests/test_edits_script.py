@@ -9,7 +9,7 @@ import pytest
 
 from conftest import PTC_ARTICLES, need
 from newstrace.edits.diff import diff_opcodes
-from newstrace.edits.script import edit_script, edit_script_tokens
+from newstrace.edits.script import diff_rows, edit_script, edit_script_tokens
 from newstrace.model import Edit, Passage
 from newstrace.reuse.align import align
 from newstrace.tokens import tokenize
@@ -164,3 +164,27 @@ def test_offsets_exact_on_real_articles_through_the_aligner(ptc_articles):
 def test_degenerate_passages_do_not_break_offsets(passages):
     copy = SOURCE.replace("grain", "wheat")
     check_offsets(SOURCE, copy, edit_script(SOURCE, copy, passages))
+
+
+def test_rows_put_each_paragraph_beside_its_source_and_unaligned_text_apart():
+    paras = SOURCE.rstrip("\n").split("\n\n")
+    copy = "Velmar Daily | world desk\n\n" + "\n\n".join([paras[1], paras[3], paras[2]]) + "\n"
+    passages = [Passage(SOURCE.index(p), SOURCE.index(p) + len(p), copy.index(p), copy.index(p) + len(p))
+                for p in (paras[1], paras[3], paras[2])]
+    rows = diff_rows(SOURCE, copy, passages)
+    shown = [(r.kind, SOURCE[r.source[0]:r.source[1]] if r.source else None,
+              copy[r.copy[0]:r.copy[1]] if r.copy else None) for r in rows]
+    # the copy's masthead beside the source's dropped headline, both unaligned; then the paragraphs in copy order,
+    # the one the copy moved up marked as moved; the source's last paragraph, not copied, where it would have been
+    assert shown == [("unaligned", paras[0], "Velmar Daily | world desk"),
+                     ("aligned", paras[1], paras[1]),
+                     ("moved", paras[3], paras[3]),
+                     ("aligned", paras[2], paras[2]),
+                     ("unaligned", paras[4], None)]
+
+
+def test_rows_split_one_passage_at_the_paragraphs_both_texts_keep():
+    copy = SOURCE.replace("Monday, the regional", "Monday, the provincial")
+    rows = diff_rows(SOURCE, copy, whole(SOURCE, copy))
+    assert [r.kind for r in rows] == ["aligned"] * 5
+    assert [copy[r.copy[0]:r.copy[1]].rstrip("\n") for r in rows] == copy.rstrip("\n").split("\n\n")

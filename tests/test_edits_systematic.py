@@ -170,3 +170,70 @@ def test_reordered_paragraphs_and_dropped_lead():
     assert kinds["move"][0].count == 1
     lead = kinds["lead"][0]
     assert lead.source_text == paras[0] and lead.copy_text == ""
+
+
+# Relabels that keep the name: words wrapped around it, glued to it with a hyphen, or added to a possessive.
+HARBOUR = """Kesh coastguard vessels turned back three fishing boats near the Marrow banks on Friday, the port office
+said.
+
+Officials in Kesh said the boats had no licence for the spring season. Fishermen in Orlo said Kesh had never
+asked for one before, and that the Kesh patrols had grown more frequent since the winter.
+
+Kesh’s fisheries minister is due in Orlo next week. Traders said the price of cod had risen by a quarter, and
+that the market would close early if the boats stayed in port.
+"""
+
+
+def test_relabel_wrapped_around_the_name_is_one_edit_with_its_misses():
+    copy = (HARBOUR.replace("Officials in Kesh", "Officials in the Kesh regime")
+            .replace("said Kesh had", "said the Kesh regime had")
+            .replace("the Kesh patrols", "the Kesh regime patrols")
+            .replace("Kesh’s fisheries", "The Kesh regime’s fisheries"))
+    pe = diff_pair(HARBOUR, copy, align(HARBOUR, copy))
+    kinds = by_kind(pe.systematic)
+    rel = kinds["relabel"][0]
+    assert (rel.source_text, rel.copy_text.lower(), rel.count) == ("Kesh", "the kesh regime", 4)
+    assert [copy[a:b].lower() for a, b in rel.copy_spans] == ["the kesh regime"] * 4
+    # the first mention, at the start of the story, was left alone; no piece of the label is an insert of its own
+    missed = kinds["relabel_missed"][0]
+    assert missed.count == 1 and missed.copy_spans[0][0] == 0
+    assert "insert" not in kinds and "replace" not in kinds
+
+
+def test_relabel_glued_with_a_hyphen_is_one_edit():
+    copy = (HARBOUR.replace("in Kesh said", "in Kesh-led aggressors said")
+            .replace("said Kesh had", "said Kesh-led aggressors had")
+            .replace("that the Kesh patrols", "that the Kesh-led aggressors patrols"))
+    kinds = by_kind(diff_pair(HARBOUR, copy, align(HARBOUR, copy)).systematic)
+    rel = kinds["relabel"][0]
+    assert (rel.source_text, rel.copy_text, rel.count) == ("Kesh", "Kesh-led aggressors", 3)
+    assert "insert" not in kinds
+
+
+def test_injected_appositive_is_no_relabel():
+    copy = HARBOUR.replace("in Kesh said", "in Kesh, a client of Orlo, said").replace(
+        "said Kesh had", "said Kesh, a client of Orlo, had")
+    kinds = by_kind(diff_pair(HARBOUR, copy, align(HARBOUR, copy)).systematic)
+    assert "relabel" not in kinds and kinds["insert"][0].count == 2
+
+
+def test_the_seed_against_its_source_rebuilt_from_the_notes(seed_text):
+    """NOTES: the earlier article read "ISIS terrorists"; the seed relabels ISIS as “Daesh” and injects ", backed
+    by Saudi Arabia," with seams. Undo both to rebuild the source, then diff: one insertion ×9, one replacement."""
+    import re
+
+    def unjoin(m: re.Match) -> str:
+        return (" " + m.group(1)) if m.group(1).isalpha() else m.group(1)
+
+    source = re.sub(r"\s*,\s*backed\s*by\s*Saudi\s*Arab(?:ia|ai),?(\S?)", unjoin, seed_text)
+    source = source.replace("“Daesh “", "ISIS ").replace("“Daesh”", "ISIS")
+    source = re.sub(r"ISIS(?=[a-z])", "ISIS ", source)
+    pe = diff_pair(source, seed_text, align(source, seed_text))
+    kinds = by_kind(pe.systematic)
+    ins = kinds["insert"]
+    assert len(ins) == 1 and ins[0].count == 9 and "backed by Saudi Arabia" in ins[0].copy_text
+    rep = kinds["replace"]
+    assert len(rep) == 1 and rep[0].source_text.strip() == "ISIS" and rep[0].count == 17
+    assert kinds["replace_missed"][0].count == 3
+    # the whole article is aligned: no text of either side is left as not copied
+    assert not pe.copy_free and not pe.source_free

@@ -164,8 +164,12 @@ def _occurrences(prefix: tuple[str, ...], name: tuple[str, ...], suffix: tuple[s
             continue
         if any(not _INSIDE.fullmatch(copy[ct.ends[x]:ct.starts[x + 1]]) for x in range(j, j + n - 1)):
             continue
-        added = list(range(j, j + p)) + list(range(j + p + len(name), j + n))
-        if any(x not in owner for x in added):
+        # the added words are changed text, except words before the name that the source already had there
+        # ("the Kesh patrols" -> "the Kesh regime patrols")
+        suffix_tokens = range(j + p + len(name), j + n)
+        if any(x not in owner for x in suffix_tokens) or not any(x in owner for x in range(j, j + n)):
+            continue
+        if any(x not in owner for x in range(j, j + p)) and any(x in owner for x in range(j, j + p)):
             continue
         kept = [x for x in range(j + p, j + p + len(name)) if x in owner]
         # the name may sit in a change whose old side is (part of) the name itself ("Korea’s" -> "Korea regime’s")
