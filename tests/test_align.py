@@ -223,3 +223,52 @@ def test_pan_no_plagiarism_sample_has_few_detections() -> None:
         pytest.skip("../shared PAN data absent")
     r = _pan_score("01-no-plagiarism", 150, with_cases=False)
     assert r.detections <= 1
+
+
+# ---- passage boundaries (reuse/refine.py) ----------------------------------------------------------------------
+
+SHORT = ("For them these were not stories but their own lives, and I say again that I am sorry for what they "
+         "suffered and still suffer.")
+
+
+def test_short_paragraph_moved_elsewhere_is_a_passage_of_its_own() -> None:
+    # 24 words, few of them content words: too few for the seeds alone, but a verbatim run in a reuse pair
+    source = "\n\n".join(PARAS[:3] + [SHORT] + PARAS[3:])
+    copy = "\n\n".join([SHORT] + PARAS)
+    ps = align(source, copy)
+    moved = [p for p in ps if copy[p.copy_start:p.copy_end] == SHORT]
+    assert len(moved) == 1 and source[moved[0].source_start:moved[0].source_end] == SHORT
+    assert sum(p.copy_end - p.copy_start for p in ps) >= 0.97 * len(copy)
+
+
+def test_edges_reach_through_a_typo_and_a_relabel_in_the_first_sentence() -> None:
+    copy = SOURCE.replace("The port authority in Hodeidah reported",
+                          "The port athority in the Hodeidah regime reported")
+    ps = align(SOURCE, copy)
+    assert len(ps) == 1 and ps[0].copy_start == 0 and ps[0].source_start == 0
+    assert ps[0].copy_end >= len(copy) - 1
+
+
+def test_masthead_sharing_a_phrase_stays_out_of_the_passage() -> None:
+    source = "Harbour Voice | News and analysis since 2004\n\n" + SOURCE
+    copy = "Morning Ledger | News and analysis since 2011\n\n" + SOURCE
+    ps = align(source, copy)
+    assert len(ps) == 1
+    assert ps[0].copy_start == copy.index(PARAS[0]) and ps[0].source_start == source.index(PARAS[0])
+
+
+HEADLINES = [
+    "Pilots strike over night shifts on the Kesh estuary after a second collision in a month",
+    "Suspects named in the Alder Bridge fire inquiry as the families ask for a public hearing",
+    "Five villages lose power as the storm crosses the northern hills and the roads close",
+    "Council delays its vote on the new ferry terminal again, citing the cost of the harbour wall",
+]
+
+
+def test_pages_that_share_only_a_sidebar_of_headlines_give_no_passage() -> None:
+    page_a = "Recent Posts\n" + "\n".join(HEADLINES) + "\n\n" + SOURCE
+    page_b = "Latest News\n" + "\n".join(HEADLINES[1:] + HEADLINES[:1]) + "\n\n" + OTHER
+    assert align(page_a, page_b) == []
+    # the same sidebar beside a real copy: the passage is the article, not the list
+    ps = align(page_a, "Most Read\n" + "\n".join(HEADLINES) + "\n\n" + SOURCE)
+    assert len(ps) == 1 and ps[0].source_start == page_a.index(PARAS[0])

@@ -582,9 +582,11 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
     if not boxes:
         return []
     boxes = refine.merge_interrupted(boxes, st, ct, p.merge_chars)
-    # two pages that list the same headlines share page furniture, not an article
-    out = [b for b in boxes if min(refine.inside_share(b[0], b[1], cp.furniture),
-                                   refine.inside_share(b[2], b[3], src.furniture)) < 0.5]
+    # two pages that list the same headlines share page furniture, not an article: a passage mostly in such lists on
+    # both sides goes, and one that starts (or ends) in them on both sides is cut back to the article
+    out = [refine.clip(b, cp.furniture, src.furniture) for b in boxes
+           if min(refine.inside_share(b[0], b[1], cp.furniture), refine.inside_share(b[2], b[3], src.furniture)) < 0.5]
+    out = [b for b in out if b[0] <= b[1] and b[2] <= b[3]]
     out = [b if b in loose else _take_identical(b, src, cp, in_line=True) for b in out]
     # a box mostly inside another on the copy side (a run the merged passage took in) is not a passage of its own
     out.sort(key=lambda b: b[0] - b[1])

@@ -19,7 +19,7 @@ token indices `(c0, c1, s0, s1)` (copy first, both ends inclusive):
   most `gap_chars` of text between them on each side, are one passage.
 - `furniture`: headline lists (three or more consecutive short lines that start with a capital and end without
   sentence punctuation: "Recent Posts" and its headlines). A passage mostly inside such lists on both sides is
-  page furniture that two pages share, not reuse.
+  page furniture that two pages share, not reuse; one that only starts or ends in them on both sides is cut back.
 """
 
 from __future__ import annotations
@@ -307,11 +307,11 @@ def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, i
         if first == last:
             break
         ks = _same_line(range(lo, hi + 1), first, line)
-        if first == top and _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
+        if first == top and _furniture_line(cols, ks, cp, first, short_line, line_share):
             lo = next(k for k in range(ks[-1] + 1, hi + 1) if cols[k][0] > 0)
             continue
         ks = _same_line(range(hi, lo - 1, -1), last, line)
-        if last == bottom and _short_line(cols, ks, short_line) and _equal_share(cols, ks) < line_share:
+        if last == bottom and _furniture_line(cols, ks, cp, last, short_line, line_share):
             hi = next(k for k in range(ks[-1] - 1, lo - 1, -1) if cols[k][0] > 0)
             continue
         break
@@ -362,15 +362,16 @@ def _same_line(ks: range, line_no: int, line) -> list[int]:
     return out
 
 
-def _short_line(cols: list[tuple[float, int, int, int, int, int, int, int, int]], ks: list[int], most: int) -> bool:
-    return sum(max(0, cols[k][2] - cols[k][1] + 1) for k in ks) <= most
-
-
-def _equal_share(cols: list[tuple[float, int, int, int, int, int, int, int, int]], ks: list[int]) -> float:
-    """Share of the copy words in columns `ks` that are equal words."""
+def _furniture_line(cols: list[tuple[float, int, int, int, int, int, int, int, int]], ks: list[int], cp: Side,
+                    line_no: int, most: int, share: float) -> bool:
+    """Whether copy line `line_no`, of which the passage holds columns `ks`, is short (at most `most` words) and
+    has under `share` of its words equal (counting the words the passage left out of it as unequal)."""
+    t = cp.tokens
+    start = cp.newlines[line_no - 1] + 1 if line_no else 0
+    end = cp.newlines[line_no] if line_no < len(cp.newlines) else len(cp.text)
+    words = bisect_left(t.starts, end) - bisect_left(t.starts, start)
     equal = sum(1 for k in ks if cols[k][0] > 0)
-    words = sum(max(0, cols[k][2] - cols[k][1] + 1) for k in ks)
-    return equal / words if words else 1.0
+    return 0 < words <= most and equal < share * words
 
 
 def _middle(cols: list[tuple[float, int, int, int, int, int, int, int, int]], lo_k: int, hi_k: int, c0: int,
@@ -452,3 +453,18 @@ def inside_share(lo: int, hi: int, spans: list[tuple[int, int]]) -> float:
     """Share of tokens lo..hi that lie in `spans` (inclusive token ranges)."""
     n = sum(max(0, min(hi, b) - max(lo, a) + 1) for a, b in spans)
     return n / (hi - lo + 1) if hi >= lo else 0.0
+
+
+def clip(box: Box, c_spans: list[tuple[int, int]], s_spans: list[tuple[int, int]]) -> Box:
+    """Move an end of `box` that lies in a headline list on both sides (`c_spans`, `s_spans`: token ranges) to the
+    first (or last) word outside those lists."""
+    c0, c1, s0, s1 = box
+    ca = next(((a, b) for a, b in c_spans if a <= c0 <= b < c1), None)
+    sa = next(((a, b) for a, b in s_spans if a <= s0 <= b < s1), None)
+    if ca and sa:
+        c0, s0 = ca[1] + 1, sa[1] + 1
+    cb = next(((a, b) for a, b in c_spans if c0 < a <= c1 <= b), None)
+    sb = next(((a, b) for a, b in s_spans if s0 < a <= s1 <= b), None)
+    if cb and sb:
+        c1, s1 = cb[0] - 1, sb[0] - 1
+    return c0, c1, s0, s1
