@@ -415,12 +415,15 @@ def merge_interrupted(boxes: list[Box], st: Tokens, ct: Tokens, gap_chars: int, 
 
 _LIST_END = re.compile(r"[.;:,…][\"'”’)\]]*\s*$")
 _LIST_START = re.compile(r"\s*[\"“‘'(]?[A-Z0-9]")
+# prose wrapped at a fixed width breaks its lines anywhere, often after a function word; a headline never ends so
+_WRAPPED = re.compile(r"\b(?:a|an|and|as|at|by|for|from|in|into|of|on|or|the|to|with|that|than|after|before|"
+                      r"is|are|was|were|has|have|had|its|their|his|her)\s*$", re.IGNORECASE)
 
 
 def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int, int]]:
     """Character spans of headline lists: `run`+ consecutive non-blank lines of at most `max_words` words that
-    start with a capital (or a digit) and do not end like a sentence or a clause (a headline may end with "?" or
-    "!"; a list's title line, "Most Read", is one of its lines)."""
+    start with a capital (or a digit) and do not end like a sentence or a clause, nor with a function word as wrapped
+    prose does (a headline may end with "?" or "!"; a list's title line, "Most Read", is one of its lines)."""
     out: list[tuple[int, int]] = []
     cur: list[tuple[int, int]] = []
     if text.count("\n") < run - 1:
@@ -428,7 +431,8 @@ def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int
     for m in re.finditer(r"[^\n]*\S[^\n]*", text):
         line = m.group()
         # words counted by spaces: a bound, not a tokenisation
-        if line.count(" ") < max_words and not _LIST_END.search(line) and _LIST_START.match(line):
+        if (line.count(" ") < max_words and not _LIST_END.search(line) and _LIST_START.match(line)
+                and not _WRAPPED.search(line)):
             cur.append(m.span())
             continue
         if len(cur) >= run:

@@ -364,6 +364,21 @@ def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path |
     return corpus
 
 
+_TAIL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with",
+               "that", "than", "after", "before", "is", "are", "was", "were", "has", "have", "had", "its", "their",
+               "his", "her"}
+
+
+def _headline(text: str) -> str:
+    """An n-gram sentence fragment made to read like a headline: it ends on a content word, with no trailing
+    punctuation, and starts with a capital."""
+    words = text.split()
+    while len(words) > 3 and (words[-1].lower().strip(",;:'\"") in _TAIL_WORDS or not words[-1][-1:].isalnum()):
+        words = words[:-1] if words[-1].lower().strip(",;:'\"") in _TAIL_WORDS else words[:-1] + [words[-1][:-1]]
+    out = " ".join(words)
+    return out[:1].upper() + out[1:]
+
+
 def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list[Outlet], model: NGramModel,
                   frng: np.random.Generator) -> None:
     by_id = {a.id: a for a in arts}
@@ -381,7 +396,8 @@ def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list
                 titles = [t.split(".")[0] for t in model.generate(frng, FILLER_BATCH, 16)][::-1]
             body, title = batch.pop(), titles.pop()
             o = outlets[int(frng.integers(len(outlets)))]
-            side = "\n".join(["Recent Posts"] + titles[-5:]) if o.sidebar and len(titles) >= 5 else None
+            side = ("\n".join(["Recent Posts"] + [_headline(t) for t in titles[-5:]])
+                    if o.sidebar and len(titles) >= 5 else None)
             text = "\n\n".join(x for x in (o.header, side, body, o.footer) if x)
             when = _when(frng).astimezone(o.tz)
             slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "article"
