@@ -12,13 +12,19 @@ from newstrace.errors import NothingIngested
 from newstrace.export import (
     EMPTY_GRAPHML,
     article_rows,
+    ensure_writable,
     family_rows,
+    remove_partials,
     reuse_rows,
     write_jsonl,
     write_parquet,
+    write_text,
 )
+from newstrace.model import Article
 from newstrace.pipeline import Run
 from newstrace.signals.analyse import contract_line
+
+SIGNALS_SKIPPED = "signals of article"  # the reason's prefix for articles the signals stage skipped
 
 
 def run_ingest(run: Run) -> None:
@@ -33,13 +39,14 @@ def run_ingest(run: Run) -> None:
             run.progress.update(task, completed=done, total=total, description=f"ingest ({added} articles)")
 
     run.ingest_report = ingest_paths(
-        run.inputs, run.store, max_bytes=run.max_bytes, on_problem=run.on_problem, on_progress=progress
+        run.inputs, run.store, max_bytes=run.max_bytes, doc_seconds=run.doc_seconds, on_problem=run.on_problem,
+        on_progress=progress,
     )
     run.articles = None
     if run.store.count("articles") == 0:
         raise NothingIngested(
             f"nothing could be ingested from {', '.join(map(str, run.inputs))} "
-            f"({len(run.ingest_report.problems)} problems reported)"
+            f"({run.ingest_report.problem_count} problems reported)"
         )
 
 
@@ -65,11 +72,24 @@ def run_edits(run: Run) -> None:
 
 
 def run_signals(run: Run) -> None:
+    from newstrace.ingest import Problem
     from newstrace.signals.analyse import analyse_articles
     from newstrace.signals.techniques import load_model
 
+    skipped: list[Problem] = []
+
+    def timed_out(article: Article, exc: Exception) -> None:
+        reason = f"{SIGNALS_SKIPPED} '{article.id}': analysis {exc} (the --doc-timeout); no signals line"
+        skipped.append(Problem(article.source_file or article.id, article.record, reason))
+        if run.on_problem:
+            run.on_problem(skipped[-1])
+
     model = load_model(kind=run.technique_model)
-    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model))
+    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model,
+                                        doc_seconds=run.doc_seconds, on_timeout=timed_out))
+    # This run's skipped articles replace the last run's, so a rerun does not double them.
+    run.store.con.execute("DELETE FROM errors WHERE starts_with(reason, ?)", [SIGNALS_SKIPPED])
+    run.store.add_errors([(p.file, p.record, p.reason) for p in skipped])
     run.store.replace_rows(
         "signals",
         [
@@ -136,10 +156,13 @@ STAGE_NAMES = tuple(STAGES)
 
 
 def write_outputs(run: Run) -> None:
-    """Write every contract file: a stage that did not run leaves its file present and empty."""
+    """Write every contract file: a stage that did not run leaves its file present and empty.
+
+    Each file is written under a temporary name and renamed when complete (`export.atomic_path`)."""
     out = run.out_dir
     assert out is not None
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out)
+    remove_partials(out)
     articles = run.load_articles() if run.ran else []
     write_jsonl(out / "articles.jsonl", article_rows(articles))
     reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
@@ -154,7 +177,7 @@ def write_outputs(run: Run) -> None:
 
         write_graphml(run.graph, out / "network.graphml")
     else:
-        (out / "network.graphml").write_text(EMPTY_GRAPHML, encoding="utf-8")
+        write_text(out / "network.graphml", EMPTY_GRAPHML)
     if "edits" in run.ran:
         write_jsonl(out / "fingerprints.jsonl", run.fingerprints)
     write_parquet(out / "reuse.parquet", reuse)
@@ -163,5 +186,5 @@ def write_outputs(run: Run) -> None:
 
         write_report(run, out / "report.html")
     else:
-        (out / "report.html").write_text("", encoding="utf-8")
+        write_text(out / "report.html", "")
 
