@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from newstrace.errors import NewstraceError
-from newstrace.output import CsvFlag, JsonFlag, JsonlFlag, choose_format, emit_rows
+from newstrace.output import CsvFlag, JsonFlag, JsonlFlag, choose_format, emit_rows, terminal_safe
 
 app = typer.Typer(
     help="Trace laundered news: text reuse, systematic edits, persuasion and sourcing, and outlet networks.",
@@ -66,7 +66,8 @@ def clean_errors(func: F) -> F:
             if duckdb is None or not isinstance(exc, duckdb.Error):
                 raise
             message = f"the store failed: {exc}"
-        err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(terminal_safe(message))}", markup=True, highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -87,7 +88,8 @@ def progress_bar(quiet: bool):
 
 
 def report_problem(problem: Any) -> None:
-    err.print(f"[yellow]skipped[/] {escape(str(problem))}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[yellow]skipped[/] {escape(terminal_safe(str(problem)))}", markup=True, highlight=False,
+              soft_wrap=True)
 
 
 # ---- ingest and analyze ---------------------------------------------------------------------------------------------
@@ -346,6 +348,7 @@ def signals(
     technique_model: TechniqueModelOption = "default",
 ) -> None:
     """Persuasion techniques, attributions and injections of each article (contract lines with --jsonl)."""
+    from newstrace.export import jsonl_line
     from newstrace.ingest.sources import Problem, iter_input_files, read_file
     from newstrace.signals.analyse import analyse_article
     from newstrace.signals.techniques import ready_model
@@ -369,8 +372,7 @@ def signals(
                                        f"analysis {exc} (the --doc-timeout)"))
                 continue
             if jsonl:
-                print(json.dumps({k: row[k] for k in ("id", "techniques", "attributions", "injections")},
-                                 ensure_ascii=False))
+                print(jsonl_line({k: row[k] for k in ("id", "techniques", "attributions", "injections")}))
             else:
                 results.append((record, row))
     if json_:

@@ -93,12 +93,36 @@ def ensure_writable(folder: Path) -> None:
         raise OutputError(f"cannot write into {folder}: {exc.strerror or exc}") from exc
 
 
+# Line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() and some JSON Lines readers
+# split on: escaped, so one record is one line however its consumer splits.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
+def jsonl_line(row: object) -> str:
+    """One JSON Lines record (no line end): UTF-8 text kept readable, every line break inside it escaped."""
+    line = json.dumps(row, ensure_ascii=False)
+    if "\u2028" in line or "\u2029" in line or "\x85" in line:
+        line = line.translate(_LINE_BREAKS)
+    return line
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell that a spreadsheet shows rather than runs: a string starting like a formula (=, +, -, @,
+    tab, carriage return) gets a leading apostrophe, as OWASP advises. Numbers and other strings are unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     """Write one JSON object per line, UTF-8, without ASCII escaping. Returns the number of lines."""
     n = 0
     with atomic_write(path) as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False))
+            handle.write(jsonl_line(row))
             handle.write("\n")
             n += 1
     return n

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from newstrace.export import atomic_path, atomic_write, ensure_writable, write_text
+from newstrace.export import atomic_path, atomic_write, csv_cell, ensure_writable, write_text
 from newstrace.network.coordination import communities
 
 NODE_FIELDS = {
@@ -113,20 +113,20 @@ def write_csv(G: nx.DiGraph, nodes_path: str | Path, edges_path: str | Path) -> 
         w = csv.writer(f)
         w.writerow(["outlet", *NODE_FIELDS])
         for n, d in sorted(G.nodes(data=True)):
-            w.writerow([n, *(_cell(d.get(k)) for k in NODE_FIELDS)])
+            w.writerow([_cell(n), *(_cell(d.get(k)) for k in NODE_FIELDS)])
     with atomic_write(edges_path) as f:
         w = csv.writer(f)
         w.writerow(["source", "copy", *EDGE_FIELDS])
         for u, v, d in sorted(G.edges(data=True), key=lambda e: (e[0], e[1])):
-            w.writerow([u, v, *(_cell(d.get(k)) for k in EDGE_FIELDS)])
+            w.writerow([_cell(u), _cell(v), *(_cell(d.get(k)) for k in EDGE_FIELDS)])
 
 
-def _cell(value) -> str:
+def _cell(value) -> object:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return csv_cell(value)  # outlet names come from the articles: never a formula in a spreadsheet
 
 
 def _edge_row(u: str, v: str, d: dict, evidence_limit: int) -> dict:
