@@ -439,26 +439,43 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8765,
     workers: Annotated[int, typer.Option("--workers", help="Server processes (each keeps its own page cache).")] = 1,
 ) -> None:
-    """A local web app over the store (read-only), with a box to check a new article."""
+    """A local web app over the store (read-only), with a box to check a new article.
+
+    It listens on 127.0.0.1 only, unless --host says otherwise: it has no login, so on any other address everyone
+    who can reach the port can read the whole store."""
     import os
 
     import uvicorn
 
     from newstrace.store import Store
     from newstrace.web.app import create_app
+    from newstrace.web.limits import SERVER_OPTIONS
 
     # Open the store here so a missing or broken one is one clean error, not a traceback in each worker.
     Store(db, read_only=True).close()
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] serving on {escape(host)}: anyone who can reach it can read the store",
-                  markup=True)
+    if not is_loopback(host):
+        err.print(f"[bold yellow]warning:[/] serving on {escape(host)}, not on 127.0.0.1: the app has no login, so "
+                  f"anyone who can reach port {port} of this machine can read every article in {escape(str(db))} "
+                  "and run checks on it. Use the default host unless that is what you want.", markup=True)
     err.print(f"newstrace on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
     if workers > 1:
         os.environ["NEWSTRACE_DB"] = str(Path(db).resolve())
         uvicorn.run("newstrace.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning")
+                    log_level="warning", **SERVER_OPTIONS)
     else:
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning", **SERVER_OPTIONS)
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()

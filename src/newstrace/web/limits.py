@@ -1,12 +1,24 @@
-"""ASGI middleware for the web app: a request-body size limit and the security headers.
+"""Limits and headers for the web app: request size limits, the gate that bounds text checks, the security
+headers, and the options `newstrace serve` gives uvicorn.
 
-Both are plain ASGI (no BaseHTTPMiddleware), so they add no task per request and see the raw byte stream.
+The middleware is plain ASGI (no BaseHTTPMiddleware), so it adds no task per request and sees the raw byte stream.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
+
+MAX_URL = 8 * 1024  # bytes of path and query string: every link the app makes is far shorter
+MAX_HEADERS = 32 * 1024  # bytes of request headers, names and values together
+CHECKS_AT_ONCE = 2  # text checks (seconds of CPU each) running at once; more wait their turn
+CHECK_SECONDS = 30.0  # longest a check may take, waiting for its turn included
+
+# uvicorn settings for `newstrace serve`: idle keep-alive connections close after 5 s; past `limit_concurrency`
+# connections and requests in flight, new ones get 503 at once rather than queueing without bound.
+SERVER_OPTIONS = {"timeout_keep_alive": 5, "limit_concurrency": 1024, "h11_max_incomplete_event_size": MAX_HEADERS}
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
@@ -37,17 +49,28 @@ async def _reply(send: Any, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    """Answer 413 to any request whose body exceeds `limit` bytes, before the app parses a byte of it.
+class RequestLimits:
+    """Refuse, before the app parses a byte of it: a URL over `max_url` bytes (414), headers over `max_headers`
+    bytes (431), and a body over `max_body` bytes (413).
 
     A declared Content-Length is checked up front; a chunked body is read (up to the limit) and replayed to
     the app, so a client that lies about or omits the length gets the same answer."""
 
-    def __init__(self, app: Any, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int, *, max_url: int = MAX_URL, max_headers: int = MAX_HEADERS):
+        self.app, self.limit, self.max_url, self.max_headers = app, limit, max_url, max_headers
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        url = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string") or b"")
+        if url > self.max_url:
+            await _reply(send, 414, f"URL over {self.max_url} bytes")
+            return
+        if sum(len(k) + len(v) + 4 for k, v in scope.get("headers") or []) > self.max_headers:  # as on the wire
+            await _reply(send, 431, f"request headers over {self.max_headers} bytes")
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
@@ -85,6 +108,48 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class CheckRefused(Exception):
+    """A text check was not answered in time; `detail` says why."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(detail)
+
+
+class CheckGate:
+    """Text checks run in the threadpool, at most `at_once` together, each answered within `seconds` or refused.
+
+    A thread cannot be stopped, so a check that runs past its time keeps its place until it ends: the number of
+    checks using the CPU never exceeds `at_once`, however many clients ask."""
+
+    def __init__(self, at_once: int = CHECKS_AT_ONCE, seconds: float = CHECK_SECONDS):
+        self.at_once, self.seconds = at_once, seconds
+        self._slots: asyncio.Semaphore | None = None
+
+    async def run(self, func: Callable[..., Any], *args: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.at_once)
+        slots = self._slots
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        if slots.locked():  # every slot is taken: wait for one, within the time limit
+            try:
+                await asyncio.wait_for(slots.acquire(), self.seconds)
+            except asyncio.TimeoutError:
+                raise CheckRefused(f"too many checks at once (at most {self.at_once}); try again in a moment") from None
+        else:
+            await slots.acquire()
+        task = asyncio.ensure_future(run_in_threadpool(func, *args))
+        task.add_done_callback(lambda _: slots.release())
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            raise CheckRefused(f"the check took longer than {self.seconds:g} s; try a shorter text, or "
+                               "`newstrace query` and `newstrace signals` on the command line") from None
 
 
 class SecurityHeaders:
