@@ -101,6 +101,7 @@ def test_static_files_are_served_and_nothing_beside_them(live):
 def test_request_limits_on_a_live_server(live):
     assert get(live, "/articles?q=" + "a" * 9000)[0] == 414
     assert get(live, "/" + "b" * 9000)[0] == 414
+    assert get(live, "/")[0] == 200  # now in the page cache: the limits hold for cached pages too
     assert get(live, "/", b"X-Big: " + b"c" * 40_000 + b"\r\n")[0] == 431
     assert get(live, "/", *(b"X-%d: y\r\n" % i for i in range(4000)))[0] == 431
     body = b"text=" + b"d" * 20_000

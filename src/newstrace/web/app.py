@@ -167,10 +167,11 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD, checks: Che
         "network, and a check of a new text. Every HTML page has a .json twin.",
     )
     app.state.views = views
-    app.add_middleware(RequestLimits, limit=max_upload)
     app.add_middleware(SecurityHeaders)
-    # Outermost, so cached answers carry the security headers and a hit runs nothing else.
+    # Outside the app and the security headers, so cached answers carry the headers and a hit runs nothing else.
     app.add_middleware(PageCache, watch=views.path, on_change=views.reload)
+    # Outermost: an over-long URL, oversized headers or body are refused even where the cache holds the page.
+    app.add_middleware(RequestLimits, limit=max_upload)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
