@@ -349,53 +349,61 @@ def split_controls(walk: dict) -> dict:
             "controls": {k: len(v) for k, v in got.items()}}
 
 
-def browser_walk(urls: list[str], chromium: str = "/usr/bin/chromium", check_base: str | None = None) -> dict:
-    """Visit every URL in Chromium; count payloads run, CSP violations, requests to other hosts, and page errors."""
-    from playwright.sync_api import sync_playwright
-
+def browser_walk(browser: object, urls: list[str], check_base: str | None = None) -> dict:
+    """Visit every URL in a Playwright `browser`; count payloads run, CSP violations, requests to other hosts,
+    dialogs and page errors."""
     result = {"pages": 0, "executed": [], "csp": [], "external": [], "errors": [], "dialogs": 0}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
-        context = browser.new_context()
-        context.add_init_script(INIT)
+    context = browser.new_context()  # type: ignore[attr-defined]
+    context.add_init_script(INIT)
 
-        def route(r: object) -> None:
-            url = r.request.url  # type: ignore[attr-defined]
-            if url.startswith(("file:", "data:", "about:", "http://127.0.0.1")):
-                r.continue_()  # type: ignore[attr-defined]
-            else:
-                result["external"].append(url)
-                r.abort()  # type: ignore[attr-defined]
+    def route(r: object) -> None:
+        url = r.request.url  # type: ignore[attr-defined]
+        if url.startswith(("file:", "data:", "about:", "http://127.0.0.1")):
+            r.continue_()  # type: ignore[attr-defined]
+        else:
+            result["external"].append(url)
+            r.abort()  # type: ignore[attr-defined]
 
-        context.route("**/*", route)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("dialog", lambda d: (result.__setitem__("dialogs", result["dialogs"] + 1), d.dismiss()))
-        page.on("pageerror", lambda e: result["errors"].append(str(e)[:200]))
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("dialog", lambda d: (result.__setitem__("dialogs", result["dialogs"] + 1), d.dismiss()))
+    page.on("pageerror", lambda e: result["errors"].append(str(e)[:200]))
 
-        def visit(url: str, action: object = None) -> None:
-            page.goto(url, wait_until="load")
-            if action is not None:
-                action()  # type: ignore[operator]
-            page.wait_for_timeout(50)
-            state = page.evaluate("[window.__pwned || [], window.__csp || []]")
-            result["executed"] += [f"{url[:100]}: {x}" for x in state[0]]
-            result["csp"] += [f"{url[:100]}: {x}" for x in state[1]]
-            result["pages"] += 1
+    def visit(url: str, action: object = None) -> None:
+        page.goto(url, wait_until="load")
+        if action is not None:
+            action()  # type: ignore[operator]
+        page.wait_for_timeout(50)
+        state = page.evaluate("[window.__pwned || [], window.__csp || []]")
+        result["executed"] += [f"{url[:100]}: {x}" for x in state[0]]
+        result["csp"] += [f"{url[:100]}: {x}" for x in state[1]]
+        result["pages"] += 1
 
-        for url in urls:
-            visit(url)
-        report = next((u for u in urls if u.endswith("report.html")), None)
-        if report:
-            for p_ in SCRIPT_PAYLOADS[:6]:  # the report's client-side search, fed a payload
-                visit(report + "#articles", lambda p_=p_: (page.fill("#q", p_), page.wait_for_timeout(30)))
-        if check_base:
-            for p_ in SCRIPT_PAYLOADS:  # the app's check form, fed a payload text
-                visit(check_base + "/check", lambda p_=p_: (page.fill("textarea[name=text]", story_with(p_, 9)),
-                                                            page.click("button[type=submit]"),
-                                                            page.wait_for_load_state()))
-        browser.close()
+    for url in urls:
+        visit(url)
+    report = next((u for u in urls if u.endswith("report.html")), None)
+    if report:
+        for p_ in SCRIPT_PAYLOADS[:6]:  # the report's client-side search, fed a payload
+            visit(report + "#articles", lambda p_=p_: (page.fill("#q", p_), page.wait_for_timeout(30)))
+    if check_base:
+        for p_ in SCRIPT_PAYLOADS:  # the app's check form, fed a payload text
+            visit(check_base + "/check", lambda p_=p_: (page.fill("textarea[name=text]", story_with(p_, 9)),
+                                                        page.click("button[type=submit]"),
+                                                        page.wait_for_load_state()))
+    context.close()
     return result
+
+
+def campaign(out: Path, db: Path, tmp: Path, browser: object) -> dict:
+    """Serve the store, walk every file and app page (and the control pages), and count what ran."""
+    base, server, thread = serve(db)
+    try:
+        urls = control_urls(tmp) + file_urls(out, tmp) + app_urls(db, base)
+        return split_controls(browser_walk(browser, urls, check_base=base))
+    finally:
+        server.should_exit = True  # type: ignore[attr-defined]
+        thread.join(10)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -419,13 +427,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| static: {kind} | {len(problems)} |")
         bad = sum(len(v) for v in static.values())
         if not args.no_browser:
-            base, server, thread = serve(db)
-            try:
-                urls = control_urls(tmp) + file_urls(out, tmp) + app_urls(db, base)
-                walk = split_controls(browser_walk(urls, args.chromium, check_base=base))
-            finally:
-                server.should_exit = True  # type: ignore[attr-defined]
-                thread.join(10)
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=args.chromium, args=BROWSER_ARGS)
+                walk = campaign(out, db, tmp, browser)
+                browser.close()
             print(f"| Chromium: pages visited (2 control pages included) | {walk['pages']} |")
             print(f"| Chromium: control pages detected (runs, CSP violations) | {walk['controls']['executed']}, "
                   f"{walk['controls']['csp']} |")

@@ -3,17 +3,12 @@ reader, `align`, `diff`, `signals` and `/check`. No crash, no wrong result, no c
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from conftest import REPO
+from conftest import bench_module
 
 pytest.importorskip("hypothesis")
-_spec = importlib.util.spec_from_file_location("bench_fuzz", REPO / "benchmarks" / "fuzz.py")
-fuzz = sys.modules["bench_fuzz"] = importlib.util.module_from_spec(_spec)  # dataclasses look their module up
-_spec.loader.exec_module(fuzz)
+fuzz = bench_module("fuzz")
 
 CASES = {"txt": 60, "html": 50, "warc": 60, "warc_gz": 60, "jsonl": 80, "csv": 80, "align": 30, "diff": 30,
          "signals": 30, "check": 40}

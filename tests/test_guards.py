@@ -9,7 +9,6 @@ import json
 import os
 import time
 import zlib
-from pathlib import Path
 
 import pytest
 

@@ -30,7 +30,10 @@ CSV_SUFFIXES = (".csv",)
 ALL_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + WARC_SUFFIXES + JSONL_SUFFIXES + CSV_SUFFIXES
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-LINE_SLACK = 1 << 20  # an archive line may hold a whole record body: --max-bytes, plus room for its headers
+# The longest run without a line end an archive may hold. The guard cannot tell a header line (which warcio gathers
+# in memory) from a body (read in blocks), so the limit leaves room for a long one-line page or binary body that
+# --max-bytes then rejects on its own, without giving up on the records after it.
+ARCHIVE_LINE_MIN = 64 << 20
 UNEXPECTED = "unexpected error while reading"
 NOT_REGULAR = "not a regular file (a pipe, socket or device); skipped"
 
@@ -211,7 +214,8 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Record]:
     with path.open("rb") as handle:
         # warcio reads what GuardedArchive inflates: bounded lines, no decompression bomb. Large blocks keep
         # warcio's line assembly (a copy per block) cheap on long lines.
-        records = iter(ArchiveIterator(GuardedArchive(handle, max_line=max_bytes + LINE_SLACK), block_size=1 << 18))
+        guarded = GuardedArchive(handle, max_line=max(4 * max_bytes, ARCHIVE_LINE_MIN))
+        records = iter(ArchiveIterator(guarded, block_size=1 << 18))
         while True:
             try:
                 rec = next(records)
