@@ -279,7 +279,7 @@ def start_server(db: Path, workers: int) -> tuple[subprocess.Popen, int]:
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 if s.recv(64).startswith(b"HTTP/1.1 204"):
                     break
         except OSError:
@@ -576,19 +576,21 @@ def limit_probes(port: int) -> list[tuple[str, int, int]]:
             return 0
 
     def get(target: bytes, extra: bytes = b"") -> bytes:
-        return b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"Connection: close\r\n\r\n"
+        return b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + b"Connection: close\r\n\r\n"
 
     body = b"text=" + b"x" * (3 << 20)
     text = b"text=Officials+said+the+port+was+closed"
-    post = (b"POST /check.json HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    post = (b"POST /check.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
     return [
         ("URL of 9 KB", 414, status(get(b"/articles?q=" + b"a" * 9000))),
         ("headers of 40 KB", 431, status(get(b"/", b"X-Big: " + b"b" * 40_000 + b"\r\n"))),
         ("body of 3 MB (declared)", 413, status(post)),
+        ("Host: evil.example (DNS rebinding)", 400, status(b"GET / HTTP/1.1\r\nHost: evil.example\r\n"
+                                                          b"Connection: close\r\n\r\n")),
         ("traversal /static/../../etc/passwd", 404, status(get(b"/static/../../../../etc/passwd"))),
         ("traversal /static/..%2f..%2fetc%2fpasswd", 404, status(get(b"/static/..%2f..%2f..%2fetc%2fpasswd"))),
-        ("a short text check", 200, status(b"POST /check.json HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        ("a short text check", 200, status(b"POST /check.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                                            b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n"
                                            b"Connection: close\r\n\r\n%s" % (len(text), text))),
     ]

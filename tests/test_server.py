@@ -118,19 +118,28 @@ def test_serve_listens_on_loopback_unless_told_otherwise(store_path, monkeypatch
 
     from newstrace.cli import app
 
-    calls: list[dict] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append(k))
+    calls: list[tuple] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
+
+    def answers(host_header: str) -> int:  # the app serve built, asked with this Host header
+        with TestClient(calls[-1][0][0], base_url="http://127.0.0.1") as client:
+            return client.get("/favicon.ico", headers={"host": host_header}).status_code
+
     result = CliRunner().invoke(app, ["serve", "--db", str(store_path)])
-    assert result.exit_code == 0 and calls[-1]["host"] == "127.0.0.1"
+    assert result.exit_code == 0 and calls[-1][1]["host"] == "127.0.0.1"
     assert "warning" not in result.output
-    assert calls[-1]["limit_concurrency"] == SERVER_OPTIONS["limit_concurrency"]
+    assert calls[-1][1]["limit_concurrency"] == SERVER_OPTIONS["limit_concurrency"]
+    assert answers("127.0.0.1:8765") == answers("localhost:8765") == answers("[::1]:8765") == 204
+    assert answers("evil.example") == answers("evil.example:8765") == 400  # no DNS rebinding
     for host in ("127.0.0.2", "::1", "localhost"):
         result = CliRunner().invoke(app, ["serve", "--db", str(store_path), "--host", host])
         assert result.exit_code == 0 and "warning" not in result.output, host
+        assert answers(f"[{host}]" if ":" in host else host) == 204 and answers("evil.example") == 400
     for host in ("0.0.0.0", "192.168.1.5", "::"):
         result = CliRunner().invoke(app, ["serve", "--db", str(store_path), "--host", host])
-        assert result.exit_code == 0 and calls[-1]["host"] == host
+        assert result.exit_code == 0 and calls[-1][1]["host"] == host
         assert "warning" in result.output and "no login" in result.output, host
+        assert answers("newsroom.example") == 204  # exposed on purpose: any name the network uses
 
 
 def test_check_gate_bounds_time_and_concurrency():

@@ -449,10 +449,12 @@ def serve(
 
     from newstrace.store import Store
     from newstrace.web.app import create_app
-    from newstrace.web.limits import SERVER_OPTIONS
+    from newstrace.web.limits import LOOPBACK_HOSTS, SERVER_OPTIONS
 
     # Open the store here so a missing or broken one is one clean error, not a traceback in each worker.
     Store(db, read_only=True).close()
+    # On loopback the app answers only to this machine's names (no DNS rebinding); elsewhere to any name.
+    allowed = (*LOOPBACK_HOSTS, host.strip("[]").lower()) if is_loopback(host) else None
     if not is_loopback(host):
         err.print(f"[bold yellow]warning:[/] serving on {escape(host)}, not on 127.0.0.1: the app has no login, so "
                   f"anyone who can reach port {port} of this machine can read every article in {escape(str(db))} "
@@ -460,10 +462,13 @@ def serve(
     err.print(f"newstrace on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
     if workers > 1:
         os.environ["NEWSTRACE_DB"] = str(Path(db).resolve())
+        if allowed:
+            os.environ["NEWSTRACE_ALLOWED_HOSTS"] = ",".join(allowed)
         uvicorn.run("newstrace.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
                     log_level="warning", **SERVER_OPTIONS)
     else:
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning", **SERVER_OPTIONS)
+        uvicorn.run(create_app(db, allowed_hosts=allowed), host=host, port=port, log_level="warning",
+                    **SERVER_OPTIONS)
 
 
 def is_loopback(host: str) -> bool:

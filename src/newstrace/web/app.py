@@ -146,16 +146,19 @@ def _wants_json(request: Request) -> bool:
 
 def app_from_env() -> FastAPI:
     """An app factory for `uvicorn --factory` (and `--workers N`, which needs an import string): the store
-    path comes from the NEWSTRACE_DB environment variable."""
+    path comes from the NEWSTRACE_DB environment variable, the allowed Host names from NEWSTRACE_ALLOWED_HOSTS."""
     db = os.environ.get("NEWSTRACE_DB")
     if not db:
         raise RuntimeError("set NEWSTRACE_DB to the store's path")
-    return create_app(db)
+    hosts = os.environ.get("NEWSTRACE_ALLOWED_HOSTS")  # comma-separated; unset: any
+    return create_app(db, allowed_hosts=tuple(hosts.split(",")) if hosts else None)
 
 
-def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD, checks: CheckGate | None = None) -> FastAPI:
+def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD, checks: CheckGate | None = None,
+               allowed_hosts: tuple[str, ...] | None = None) -> FastAPI:
     """The web app over the store at `db_path`, opened read-only (a missing store raises StoreError). `checks`
-    bounds the text checks (default: `CHECKS_AT_ONCE` at a time, `CHECK_SECONDS` each)."""
+    bounds the text checks (default: `CHECKS_AT_ONCE` at a time, `CHECK_SECONDS` each); `allowed_hosts` are the
+    Host names it answers to (None: any; `newstrace serve` passes the loopback names when it listens there)."""
     views = Views(db_path)
     gate = checks or CheckGate()
     app = FastAPI(
@@ -171,7 +174,7 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD, checks: Che
     # Outside the app and the security headers, so cached answers carry the headers and a hit runs nothing else.
     app.add_middleware(PageCache, watch=views.path, on_change=views.reload)
     # Outermost: an over-long URL, oversized headers or body are refused even where the cache holds the page.
-    app.add_middleware(RequestLimits, limit=max_upload)
+    app.add_middleware(RequestLimits, limit=max_upload, allowed_hosts=allowed_hosts)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # what a browser on this machine sends as Host for the app
 MAX_URL = 8 * 1024  # bytes of path and query string: every link the app makes is far shorter
 MAX_HEADERS = 32 * 1024  # bytes of request headers, names and values together
 CHECKS_AT_ONCE = 2  # text checks (seconds of CPU each) running at once; more wait their turn
@@ -49,20 +50,38 @@ async def _reply(send: Any, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def host_name(header: bytes) -> str:
+    """The host of a Host header, without its port ("[::1]:8765" -> "::1")."""
+    text = header.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[1:text.find("]")] if "]" in text else text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
 class RequestLimits:
-    """Refuse, before the app parses a byte of it: a URL over `max_url` bytes (414), headers over `max_headers`
-    bytes (431), and a body over `max_body` bytes (413).
+    """Refuse, before the app parses a byte of it: a Host not in `allowed_hosts` (400; None allows any), a URL over
+    `max_url` bytes (414), headers over `max_headers` bytes (431), and a body over `limit` bytes (413).
+
+    The Host check stops DNS rebinding: a web page the analyst visits cannot point its own domain at 127.0.0.1 and
+    read the store through the analyst's browser, because the app answers only to the names of this machine.
 
     A declared Content-Length is checked up front; a chunked body is read (up to the limit) and replayed to
     the app, so a client that lies about or omits the length gets the same answer."""
 
-    def __init__(self, app: Any, limit: int, *, max_url: int = MAX_URL, max_headers: int = MAX_HEADERS):
+    def __init__(self, app: Any, limit: int, *, max_url: int = MAX_URL, max_headers: int = MAX_HEADERS,
+                 allowed_hosts: tuple[str, ...] | None = None):
         self.app, self.limit, self.max_url, self.max_headers = app, limit, max_url, max_headers
+        self.allowed_hosts = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.allowed_hosts is not None:
+            host = next((v for k, v in scope.get("headers") or [] if k == b"host"), b"")
+            if host_name(host) not in self.allowed_hosts:
+                await _reply(send, 400, "this app answers only to the names of the machine it runs on")
+                return
         url = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string") or b"")
         if url > self.max_url:
             await _reply(send, 414, f"URL over {self.max_url} bytes")
