@@ -20,11 +20,29 @@ from newstrace.export import (
     write_parquet,
     write_text,
 )
-from newstrace.model import Article
+from newstrace.ingest.sources import Problem
+from newstrace.model import Article, ReusePair
 from newstrace.pipeline import Run
 from newstrace.signals.analyse import contract_line
 
-SIGNALS_SKIPPED = "signals of article"  # the reason's prefix for articles the signals stage skipped
+# Reasons' prefixes for what a stage after ingest skipped (over the --doc-timeout); each stage's rows replace the
+# last run's, so a rerun does not double them.
+REUSE_SKIPPED = "reuse of pair"
+EDITS_SKIPPED = "edits of pair"
+SIGNALS_SKIPPED = "signals of article"
+
+
+def _skipped(article: Article, reason: str) -> Problem:
+    return Problem(article.source_file or article.id, article.record, reason)
+
+
+def _replace_skipped(run: Run, prefix: str, problems: list[Problem]) -> None:
+    """Report what a stage skipped (stderr and the errors table), in place of the last run's rows of that stage."""
+    run.store.con.execute("DELETE FROM errors WHERE starts_with(reason, ?)", [prefix])
+    run.store.add_errors([(p.file, p.record, p.reason) for p in problems])
+    if run.on_problem:
+        for p in problems:
+            run.on_problem(p)
 
 
 def run_ingest(run: Run) -> None:
@@ -53,9 +71,15 @@ def run_ingest(run: Run) -> None:
 def run_reuse(run: Run) -> None:
     from newstrace.reuse.engine import find_reuse
 
-    result = find_reuse(run.load_articles(), workers=run.workers, progress=_stage_progress(run), con=run.store.con)
+    result = find_reuse(run.load_articles(), workers=run.workers, progress=_stage_progress(run), con=run.store.con,
+                        pair_seconds=run.doc_seconds)
     run.pairs, run.families = result.pairs, result.families
     run.store.replace_reuse(run.pairs, run.families)
+    by_id = run.article_map() if result.timed_out else {}
+    _replace_skipped(run, REUSE_SKIPPED, [
+        _skipped(by_id[copy], f"{REUSE_SKIPPED} {source} -> {copy}: alignment took longer than {run.doc_seconds:g} s "
+                 "(the --doc-timeout); the pair was not aligned")
+        for source, copy in result.timed_out])
 
 
 def run_edits(run: Run) -> None:
@@ -63,7 +87,16 @@ def run_edits(run: Run) -> None:
 
     if not run.pairs and "reuse" not in run.ran:
         run.pairs, run.families = run.store.reuse_pairs(), run.store.families()
-    run.edits, run.fingerprints = corpus_edits(run.article_map(), run.pairs, progress=run.progress)
+    articles = run.article_map()
+    skipped = []
+
+    def timed_out(pair: ReusePair, exc: Exception) -> None:
+        skipped.append(_skipped(articles[pair.copy], f"{EDITS_SKIPPED} {pair.source} -> {pair.copy}: diff {exc} "
+                                "(the --doc-timeout); no edits line"))
+
+    run.edits, run.fingerprints = corpus_edits(articles, run.pairs, progress=run.progress,
+                                               pair_seconds=run.doc_seconds, on_timeout=timed_out)
+    _replace_skipped(run, EDITS_SKIPPED, skipped)
     run.store.replace_rows(
         "edits",
         [(e["source"], e["copy"], json.dumps(e["edits"]), json.dumps(e["systematic"])) for e in run.edits],
@@ -72,24 +105,19 @@ def run_edits(run: Run) -> None:
 
 
 def run_signals(run: Run) -> None:
-    from newstrace.ingest import Problem
     from newstrace.signals.analyse import analyse_articles
     from newstrace.signals.techniques import load_model
 
-    skipped: list[Problem] = []
+    skipped = []
 
     def timed_out(article: Article, exc: Exception) -> None:
-        reason = f"{SIGNALS_SKIPPED} '{article.id}': analysis {exc} (the --doc-timeout); no signals line"
-        skipped.append(Problem(article.source_file or article.id, article.record, reason))
-        if run.on_problem:
-            run.on_problem(skipped[-1])
+        skipped.append(_skipped(article, f"{SIGNALS_SKIPPED} '{article.id}': analysis {exc} (the --doc-timeout); "
+                                "no signals line"))
 
     model = load_model(kind=run.technique_model)
     run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model,
                                         doc_seconds=run.doc_seconds, on_timeout=timed_out))
-    # This run's skipped articles replace the last run's, so a rerun does not double them.
-    run.store.con.execute("DELETE FROM errors WHERE starts_with(reason, ?)", [SIGNALS_SKIPPED])
-    run.store.add_errors([(p.file, p.record, p.reason) for p in skipped])
+    _replace_skipped(run, SIGNALS_SKIPPED, skipped)
     run.store.replace_rows(
         "signals",
         [
