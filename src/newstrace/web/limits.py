@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -145,15 +146,15 @@ class CheckGate:
 
     def __init__(self, at_once: int = CHECKS_AT_ONCE, seconds: float = CHECK_SECONDS):
         self.at_once, self.seconds = at_once, seconds
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
+            weakref.WeakKeyDictionary()
 
     async def run(self, func: Callable[..., Any], *args: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
 
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.at_once)
-        slots = self._slots
         loop = asyncio.get_running_loop()
+        # A semaphore belongs to one event loop: uvicorn has one; test clients start one each.
+        slots = self._slots.setdefault(loop, asyncio.Semaphore(self.at_once))
         deadline = loop.time() + self.seconds
         if slots.locked():  # every slot is taken: wait for one, within the time limit
             try:
