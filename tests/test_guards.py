@@ -140,7 +140,8 @@ def test_json_records_with_hostile_values(tmp_path):
     lines = [b"[" * 100_000, json.dumps({"text": ["a list"]}).encode(), json.dumps({"text": "ok", "url": 5}).encode(),
              json.dumps({"text": "ok", "title": {"a": 1}}).encode(), json.dumps({"text": "ok", "id": [1]}).encode(),
              json.dumps({"text": "ok", "published": 10 ** 30}).encode(),
-             json.dumps({"html": True}).encode(), json.dumps({"text": "fine", "id": 7}).encode()]
+             json.dumps({"html": True}).encode(), b'{"text": "half a pair \\uda98 here"}',
+             b'{"text": "a whole pair \\ud83d\\ude00", "id": 8}', json.dumps({"text": "fine", "id": 7}).encode()]
     path = tmp_path / "hostile.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     records = list(read_file(path))
@@ -149,11 +150,12 @@ def test_json_records_with_hostile_values(tmp_path):
                        "'url' is not a string (got int)", "'title' is not a string (got dict)",
                        "'id' is not a string or an integer (got list)",
                        "'published' is not an ISO 8601 date: 1000000000000000000000000000000",
-                       "'html' is not a string (got bool)"]
+                       "'html' is not a string (got bool)",
+                       "a field holds an unpaired surrogate escape (\\ud800-\\udfff), which is not valid Unicode"]
     good = [r for r in records if isinstance(r, Article)]
-    assert [(a.id, a.text) for a in good] == [("7", "fine")]
+    assert [(a.id, a.text) for a in good] == [("8", "a whole pair \U0001f600"), ("7", "fine")]
     with Store(":memory:") as store:  # and the store takes whatever the reader yields
-        assert ingest_paths([path], store).articles_added == 1
+        assert ingest_paths([path], store).articles_added == 2
 
 
 def test_csv_is_streamed_and_stops_cleanly_at_bad_bytes(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,7 +273,20 @@ def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Record]:
             if not isinstance(obj, dict):
                 yield Problem(str(path), str(n), "line is not a JSON object")
                 continue
+            # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 text (nor the store) can hold.
+            # Only an escape can make one, so the scan runs only when the line has one.
+            if (b"\\ud" in line or b"\\uD" in line) and _lone_surrogate(obj):
+                yield Problem(str(path), str(n), "a field holds an unpaired surrogate escape (\\ud800-\\udfff), "
+                              "which is not valid Unicode")
+                continue
             yield article_from_fields(obj, path, str(n))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(obj: dict) -> bool:
+    return any(isinstance(obj.get(k), str) and _SURROGATE.search(obj[k]) for k in (*STRING_FIELDS, "id", "published"))
 
 
 class _CsvStop(Exception):
