@@ -14,7 +14,7 @@ import pytest
 
 from conftest import STORY, make_page
 from newstrace.ingest import ingest_paths
-from newstrace.ingest.guards import GuardedArchive, LimitExceeded, LongLine, bounded_lines
+from newstrace.ingest.guards import GuardedArchive, LimitExceeded, lines_upto, rest_of_line, too_long
 from newstrace.ingest.sources import Problem, read_file
 from newstrace.model import Article
 from newstrace.store import Store
@@ -28,11 +28,18 @@ def _read_all(stream: GuardedArchive, size: int = 1000) -> bytes:
     return out
 
 
-def test_bounded_lines_skip_a_long_line_without_holding_it():
-    data = b"short\n" + b"x" * 5000 + b"\nafter\nlast-without-end"
-    lines = list(bounded_lines(io.BytesIO(data), limit=100))
-    assert lines == [b"short\n", LongLine(5001), b"after\n", b"last-without-end"]
-    assert list(bounded_lines(io.BytesIO(b"y" * 300), limit=100)) == [LongLine(300)]
+def _lines(data: bytes, limit: int) -> list:
+    handle = io.BytesIO(data)
+    return [("long", len(line) + rest_of_line(handle)) if too_long(line, limit) else line
+            for line in lines_upto(handle, limit)]
+
+
+def test_long_lines_are_cut_off_and_read_through_without_holding_them():
+    data = b"short\n" + b"x" * 50_000 + b"\nafter\r\n\nlast-without-end"
+    assert _lines(data, 100) == [b"short\n", ("long", 50_001), b"after\r\n", b"\n", b"last-without-end"]
+    assert _lines(b"y" * 300, 100) == [("long", 300)]
+    assert _lines(b"a\n" + b"z" * 100 + b"\n", 100) == [b"a\n", b"z" * 100 + b"\n"]  # exactly the limit: kept
+    assert _lines(b"z" * 101, 100) == [("long", 101)]
 
 
 def test_guarded_archive_inflates_every_member_and_passes_plain_data_through():

@@ -34,20 +34,43 @@ def _armable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+class Deadlines:
+    """A time limit for each of many items: the handler is installed once (`with`), then each item costs two
+    `setitimer` calls, `arm()` before it and `disarm()` after. Not armed outside the main thread, nor inside
+    another limit (the outer one stays in charge)."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.active = False
+        self._previous: object = None
+
+    def __enter__(self) -> Deadlines:
+        if self.seconds and self.seconds > 0 and _armable() and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
+            self._previous = signal.signal(signal.SIGALRM, self._on_alarm)
+            self.active = True
+        return self
+
+    def _on_alarm(self, signum: int, frame: object) -> None:
+        raise DocumentTimeout(self.seconds or 0)
+
+    def arm(self) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)  # re-fires each second if swallowed
+
+    def disarm(self) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)  # type: ignore[arg-type]
+            self.active = False
+
+
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise `DocumentTimeout` in the block once it has run `seconds` of wall-clock time (None or 0: no limit)."""
-    if not seconds or seconds <= 0 or not _armable() or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+    with Deadlines(seconds) as deadline:
+        deadline.arm()
         yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise DocumentTimeout(seconds)
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

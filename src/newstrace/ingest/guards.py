@@ -1,15 +1,16 @@
 """Bounded reading of untrusted files: lines with a length limit, and archives that cannot inflate without end.
 
 Readers use these so that memory stays bounded whatever a file holds: a 50 MB JSONL line, a CSV with no line
-ends, or a .warc.gz whose gzip members inflate a thousandfold (a decompression bomb). Each limit raises
-`LimitExceeded` (or yields `LongLine`) with a reason a user can read; the reader turns it into a `Problem`.
+ends, or a .warc.gz whose gzip members inflate a thousandfold (a decompression bomb). A line over the limit is
+cut off and read through (`lines_upto`, `too_long`, `rest_of_line`); an archive over a limit raises
+`LimitExceeded` with a reason a user can read. The reader turns either into a `Problem`.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -26,30 +27,26 @@ class LimitExceeded(Exception):
     """A file is over one of the reading limits; its message says which."""
 
 
-@dataclass(frozen=True)
-class LongLine:
-    """A line longer than the limit, skipped without holding it: its length in bytes."""
+def lines_upto(handle: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The lines of a binary file (line ends kept), none longer than `limit` + 1 bytes: a longer line comes as its
+    first `limit` + 1 bytes with no line end (see `too_long`), and `rest_of_line` reads through the rest. A C-level
+    readline a line: as fast as iterating the file, without ever holding a huge line."""
+    return iter(partial(handle.readline, limit + 1), b"")
 
-    size: int
+
+def too_long(line: bytes, limit: int) -> bool:
+    """Whether `line`, from `lines_upto(handle, limit)`, is the cut-off start of a line over `limit` bytes."""
+    return len(line) > limit and not line.endswith(b"\n")
 
 
-def bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes | LongLine]:
-    """The lines of a binary file, each with its line end; a line over `limit` bytes comes as a `LongLine`, read
-    through in blocks so that memory stays within `limit` whatever its length."""
+def rest_of_line(handle: BinaryIO) -> int:
+    """Read through to the end of the current line, a block at a time; the number of bytes skipped."""
+    skipped = 0
     while True:
-        line = handle.readline(limit + 1)
-        if not line:
-            return
-        if len(line) <= limit or line.endswith(b"\n"):
-            yield line
-            continue
-        size = len(line)
-        while True:
-            rest = handle.readline(BLOCK)
-            size += len(rest)
-            if not rest or rest.endswith(b"\n"):
-                break
-        yield LongLine(size)
+        rest = handle.readline(BLOCK)
+        skipped += len(rest)
+        if not rest or rest.endswith(b"\n"):
+            return skipped
 
 
 class GuardedArchive:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from newstrace.ingest.fields import outlet_for, parse_published, stable_id
-from newstrace.ingest.guards import GuardedArchive, LimitExceeded, LongLine, bounded_lines
+from newstrace.ingest.guards import GuardedArchive, LimitExceeded, lines_upto, rest_of_line, too_long
 from newstrace.ingest.html import EXTRACTOR, ExtractionFailed, extract_html
 from newstrace.model import Article
-from newstrace.timelimit import DEFAULT_DOC_SECONDS, DocumentTimeout, time_limit
+from newstrace.timelimit import DEFAULT_DOC_SECONDS, Deadlines, DocumentTimeout
 
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
@@ -112,25 +112,29 @@ def read_file(
     reader = {"txt": _read_txt, "html": _read_html, "warc": _read_warc, "jsonl": _read_jsonl, "csv": _read_csv}[kind]
     records = reader(path, max_bytes)
     last: str | None = None
-    while True:
-        try:
-            with time_limit(doc_seconds):
+    with Deadlines(doc_seconds) as deadline:
+        while True:
+            try:
+                deadline.arm()
                 record = next(records)
-        except StopIteration:
+            except StopIteration:
+                return
+            except DocumentTimeout as exc:
+                problem = Problem(str(path), f"after record {last}" if last is not None else None,
+                                  f"reading {exc} (the --doc-timeout); the rest of the file was skipped")
+            except OSError as exc:
+                problem = Problem(str(path), last, f"cannot read file: {exc.strerror or exc}")
+            except Exception as exc:  # a bug of ours or a library's on some input: report it, keep the run going
+                problem = Problem(str(path), last, f"{UNEXPECTED} ({type(exc).__name__}: {exc}); the rest of the "
+                                  "file was skipped")
+            else:
+                deadline.disarm()  # the consumer's work between two records is not timed
+                last = record.record
+                yield record
+                continue
+            deadline.disarm()
+            yield problem
             return
-        except DocumentTimeout as exc:
-            after = f"after record {last}" if last is not None else None
-            yield Problem(str(path), after, f"reading {exc} (the --doc-timeout); the rest of the file was skipped")
-            return
-        except OSError as exc:
-            yield Problem(str(path), last, f"cannot read file: {exc.strerror or exc}")
-            return
-        except Exception as exc:  # a bug of ours or a library's on some input: report it, keep the run going
-            yield Problem(str(path), last, f"{UNEXPECTED} ({type(exc).__name__}: {exc}); the rest of the file was "
-                          "skipped")
-            return
-        last = record.record
-        yield record
 
 
 def _read_all(path: Path, max_bytes: int) -> bytes:
@@ -253,9 +257,10 @@ def _read_warc(path: Path, max_bytes: int) -> Iterator[Record]:
 
 def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Record]:
     with path.open("rb") as handle:
-        for n, line in enumerate(bounded_lines(handle, max_bytes), 1):
-            if isinstance(line, LongLine):
-                yield Problem(str(path), str(n), f"line is {line.size} bytes, over the --max-bytes limit ({max_bytes})")
+        for n, line in enumerate(lines_upto(handle, max_bytes), 1):
+            if too_long(line, max_bytes):
+                size = len(line) + rest_of_line(handle)
+                yield Problem(str(path), str(n), f"line is {size} bytes, over the --max-bytes limit ({max_bytes})")
                 continue
             if not line.strip():
                 continue
@@ -275,13 +280,14 @@ def _read_jsonl(path: Path, max_bytes: int) -> Iterator[Record]:
                 continue
             # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 text (nor the store) can hold.
             # Only an escape can make one, so the scan runs only when the line has one.
-            if (b"\\ud" in line or b"\\uD" in line) and _lone_surrogate(obj):
+            if _SURROGATE_ESCAPE.search(line) and _lone_surrogate(obj):
                 yield Problem(str(path), str(n), "a field holds an unpaired surrogate escape (\\ud800-\\udfff), "
                               "which is not valid Unicode")
                 continue
             yield article_from_fields(obj, path, str(n))
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # a JSON escape of half a surrogate pair
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -298,9 +304,10 @@ class _CsvStop(Exception):
 
 def _csv_lines(path: Path, handle: BinaryIO, max_bytes: int) -> Iterator[str]:
     """Decoded lines (line ends kept, as the csv module wants them), streamed so a huge file is never held whole."""
-    for n, line in enumerate(bounded_lines(handle, max_bytes), 1):
-        if isinstance(line, LongLine):
-            raise _CsvStop(Problem(str(path), str(n), f"line {n} is {line.size} bytes, over the --max-bytes limit "
+    for n, line in enumerate(lines_upto(handle, max_bytes), 1):
+        if too_long(line, max_bytes):
+            size = len(line) + rest_of_line(handle)
+            raise _CsvStop(Problem(str(path), str(n), f"line {n} is {size} bytes, over the --max-bytes limit "
                                    f"({max_bytes}); the rest of the file was skipped"))
         try:
             yield line.decode("utf-8-sig" if n == 1 else "utf-8")
@@ -330,18 +337,22 @@ def _read_csv(path: Path, max_bytes: int) -> Iterator[Record]:
 STRING_FIELDS = ("text", "html", "url", "outlet", "title")
 
 
+_FIELD_TYPES = {**{name: (str,) for name in STRING_FIELDS}, "id": (str, int), "published": (str, int, float)}
+
+
 def _field_problem(obj: dict) -> str | None:
     """Why a record's fields cannot make an article (a JSON line may hold any value anywhere), or None."""
-    for name in STRING_FIELDS:
-        value = obj.get(name)
-        if value is not None and not isinstance(value, str):
-            return f"'{name}' is not a string (got {type(value).__name__})"
-    ident = obj.get("id")
-    if ident is not None and (isinstance(ident, bool) or not isinstance(ident, (str, int))):
-        return f"'id' is not a string or an integer (got {type(ident).__name__})"
-    published = obj.get("published")
-    if published is not None and (isinstance(published, bool) or not isinstance(published, (str, int, float))):
-        return f"'published' is not an ISO 8601 date (got {type(published).__name__})"
+    for name, value in obj.items():
+        if value is None or type(value) is str:  # nearly every value: one check
+            continue
+        allowed = _FIELD_TYPES.get(name)
+        if allowed is None or (isinstance(value, allowed) and not isinstance(value, bool)):
+            continue  # a field we do not read, or a number where one is allowed
+        if name == "id":
+            return f"'id' is not a string or an integer (got {type(value).__name__})"
+        if name == "published":
+            return f"'published' is not an ISO 8601 date (got {type(value).__name__})"
+        return f"'{name}' is not a string (got {type(value).__name__})"
     return None
 
 
