@@ -527,6 +527,12 @@ def run_atheris(name: str, cases: int, seed: int) -> int:
 
     if name not in ("txt", "html", "warc", "warc_gz", "jsonl", "csv", "signals"):
         raise SystemExit(f"--engine atheris fuzzes the byte targets only, not {name}")
+    # Coverage feedback for libFuzzer: our readers and the WARC library, instrumented as they are imported.
+    with atheris.instrument_imports(include=["newstrace", "warcio"]):
+        import warcio.archiveiterator  # noqa: F401
+
+        import newstrace.ingest.sources  # noqa: F401
+        import newstrace.signals.analyse  # noqa: F401
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-atheris-"))
     ctx = make_context(tmp, {TARGETS[name].needs})
     suffix = {"txt": ".txt", "html": ".html", "warc": ".warc", "warc_gz": ".warc.gz", "jsonl": ".jsonl",
@@ -539,9 +545,37 @@ def run_atheris(name: str, cases: int, seed: int) -> int:
             else:
                 check_signals(ctx, data.decode("utf-8", "replace"), 0)
 
-    atheris.Setup([sys.argv[0], f"-runs={cases}", f"-seed={seed}", "-max_len=20000"], one_input)
+    seeds = tmp / "seeds"
+    seeds.mkdir()
+    for k, data in enumerate(seed_inputs(name)):
+        (seeds / f"seed{k}").write_bytes(data)
+    atheris.Setup([sys.argv[0], f"-runs={cases}", f"-seed={seed}", "-max_len=20000", "-len_control=0", str(seeds)],
+                  one_input)
     atheris.Fuzz()
     return 0
+
+
+def seed_inputs(name: str) -> list[bytes]:
+    """A few valid inputs for libFuzzer to start its mutations from."""
+    page = (b"<html><head><title>Breakwater</title><link rel='canonical' href='https://a.example/1'><meta property="
+            b"'article:published_time' content='2025-03-04T08:00:00Z'></head><body><article><h1>Breakwater</h1><p>The "
+            b"council said on Tuesday that the breakwater, backed by Veldran, would close.</p></article></body></html>")
+    record = {"id": "a1", "url": "https://a.example/1", "outlet": "a.example", "published": "2025-03-04",
+              "title": "Breakwater", "text": "The council said the breakwater would close."}
+    if name in ("warc", "warc_gz"):
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + page
+        head = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://a.example/1\r\nWARC-Record-ID: "
+                f"<urn:uuid:1>\r\nContent-Length: {len(http)}\r\n\r\n").encode()
+        plain = head + http + b"\r\n\r\n"
+        return [gzip.compress(plain) * 2 if name == "warc_gz" else plain * 2]
+    return {
+        "txt": [b"Officials said the harbour would close.\n", "Caf\u00e9 \u201cquoted\u201d".encode()],
+        "html": [page],
+        "jsonl": [(json.dumps(record) + "\n" + json.dumps({**record, "id": "a2", "text": None, "html": page.decode()})
+                   + "\n").encode()],
+        "csv": [b"id,url,outlet,published,title,text\n1,https://a.example/1,a.example,2025-03-04,T,\"Said, then\"\n"],
+        "signals": [b"Sources say the brigade, backed by Veldran, attacked. Officials denied it, witnesses reported."],
+    }[name]
 
 
 def main(argv: list[str] | None = None) -> int:
