@@ -94,8 +94,9 @@ def _warc(path: Path, pages: list[tuple[str, str]]) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def build_corpus(folder: Path, n: int, seed: int) -> int:
-    """`n` articles in every input format, plus four bad documents. Returns the number of good articles."""
+def build_corpus(folder: Path, n: int, seed: int, pages: int | None = None) -> int:
+    """`n` articles in every input format, plus four bad documents: `pages` HTML pages (default n/10), twice as many
+    WARC records, n/10 CSV rows and n/10 text files, the rest in JSONL. Returns the number of good articles."""
     import csv
 
     rnd = random.Random(seed)
@@ -116,10 +117,11 @@ def build_corpus(folder: Path, n: int, seed: int) -> int:
                      "outlet": f"outlet{i % 23}.example", "published": (t0 + timedelta(minutes=37 * i)).isoformat(),
                      "title": f"{title} ({i})", "text": " ".join(words) + f"\nStory number {i}."})
     folder.mkdir(parents=True, exist_ok=True)
-    k = n // 10
-    pages, warcs, csvs, txts, feeds = rows[:k], rows[k:3 * k], rows[3 * k:4 * k], rows[4 * k:5 * k], rows[5 * k:]
+    k, m = n // 10, pages if pages is not None else n // 10
+    pages_, warcs = rows[:m], rows[m:3 * m]
+    csvs, txts, feeds = rows[3 * m:3 * m + k], rows[3 * m + k:3 * m + 2 * k], rows[3 * m + 2 * k:]
     (folder / "pages").mkdir()
-    for r in pages:
+    for r in pages_:
         (folder / "pages" / f"{r['id']}.html").write_text(_page(r["title"], r["url"], r["published"], r["text"]),
                                                           "utf-8")
     half = len(warcs) // 2
@@ -153,6 +155,8 @@ def command(kind: str, corpus: Path, db: Path, out: Path) -> list[str]:
     base = [sys.executable, "-m", "newstrace.cli"]
     if kind == "ingest":
         return [*base, "ingest", str(corpus), "--db", str(db), "--quiet"]
+    if kind == "ingest-no-index":  # without the query index built after the articles, kills land among the batches
+        return [*base, "ingest", str(corpus), "--db", str(db), "--quiet", "--no-index"]
     return [*base, "analyze", str(corpus), "--out", str(out), "--db", str(db), "--workers", "2"]
 
 
@@ -211,6 +215,7 @@ def compare(kind: str, clean: dict[str, Counter], got: dict[str, Counter]) -> di
 
 def campaign(kind: str, corpus: Path, tmp: Path, kills: int, seed: int) -> dict:
     tables = list(STAGE_TABLES) if kind == "analyze" else ["articles", "errors", "ingested_files"]
+    ingest = kind.startswith("ingest")
     clean_db, clean_out = tmp / f"clean-{kind}.duckdb", tmp / f"clean-{kind}"
     rc, wall, stderr = run(command(kind, corpus, clean_db, clean_out))
     if rc != 0:
@@ -236,8 +241,10 @@ def campaign(kind: str, corpus: Path, tmp: Path, kills: int, seed: int) -> dict:
             failures.append(f"kill {k} ({delay:.2f}s): the store does not open: {exc}")
             continue
         n_partial = sum(partial["articles"].values())
-        if kind == "ingest" and rc is None:
-            killed_in = "before the first batch" if n_partial == 0 else "partway"
+        if ingest and rc is None:  # how far it got: the articles committed when it died
+            share = n_partial / max(1, sum(clean["articles"].values()))
+            killed_in = ("no batch committed" if n_partial == 0 else "all committed" if share >= 1
+                         else "under half committed" if share < 0.5 else "over half committed")
         where[killed_in] += 1
         if kind == "analyze":
             half = [name for name, digest in out_snapshot(out).items() if digest != clean_files.get(name)]
@@ -272,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--kills", type=int, default=50, help="kills per command")
-    ap.add_argument("--commands", nargs="*", choices=["ingest", "analyze"], default=["ingest", "analyze"])
-    ap.add_argument("--ingest-articles", type=int, default=3000)
+    ap.add_argument("--commands", nargs="*", choices=["ingest", "ingest-no-index", "analyze"],
+                    default=["ingest", "ingest-no-index", "analyze"])
+    ap.add_argument("--ingest-articles", type=int, default=20_000,
+                    help="enough for several batches of 5,000, so kills land between commits")
+    ap.add_argument("--ingest-pages", type=int, default=300, help="HTML pages in the ingest corpus (slow to read)")
     ap.add_argument("--analyze-articles", type=int, default=300)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--json", type=Path, help="also write the results here")
@@ -283,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         for kind in args.commands:
             corpus = tmp / f"corpus-{kind}"
-            n = args.ingest_articles if kind == "ingest" else args.analyze_articles
-            build_corpus(corpus, n, args.seed)
+            if kind.startswith("ingest"):
+                build_corpus(corpus, args.ingest_articles, args.seed, pages=args.ingest_pages)
+            else:
+                build_corpus(corpus, args.analyze_articles, args.seed)
             print(f"{kind}: {args.kills} kills", file=sys.stderr, flush=True)
             results.append(campaign(kind, corpus, tmp, args.kills, args.seed))
     print("| command | corpus articles | clean run s | kills | stores that open | corrupt | duplicates | lost | "
