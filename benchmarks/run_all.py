@@ -42,6 +42,7 @@ def plan(shared: Path, quick: bool) -> dict[str, list[str]]:
         "bombs": ["bombs.py", *(["--scale", "0.1"] if quick else [])],
         "crash": ["crash.py", "--kills", "5" if quick else "50"],
         "hostile": ["hostile.py"],
+        "reader_speed": ["reader_speed.py"],
     }
 
 
