@@ -38,6 +38,11 @@ def plan(shared: Path, quick: bool) -> dict[str, list[str]]:
         "network_speed": ["network.py", "speed", "--runs", "3"],
         "web_load": ["web_load.py", *(["--articles", "10000", "--urls", "600"] if quick else [])],
         "spark": ["spark.py", "--corpus", "demo"],
+        "fuzz": ["fuzz.py", "--cases", "100" if quick else "1000"],
+        "bombs": ["bombs.py", *(["--scale", "0.1"] if quick else [])],
+        "crash": ["crash.py", "--kills", "5" if quick else "50"],
+        "hostile": ["hostile.py"],
+        "reader_speed": ["reader_speed.py"],
     }
 
 

@@ -3,9 +3,11 @@
 Builds (or reuses) a store of N random articles with families, reuse pairs, edits and signals rows, and draws
 a realistic mix of U distinct URLs (articles, families, pairs, their .json twins, list pages, searches, the
 overview and network). For each load generator, worker count and client count it starts a fresh server
-(uvicorn in a subprocess on a free loopback port, so its page cache starts empty), then runs two passes over
-the same URLs in shuffled order: cold (every URL requested exactly once, for the first time) and warm (each a
-second time). Target: p95 <= 100 ms with 20 clients.
+(`newstrace serve` in a subprocess on a free loopback port, so its page cache starts empty), then runs two passes
+over the same URLs in shuffled order: cold (every URL requested exactly once, for the first time) and warm (each a
+second time). While the first warm pass runs, limit probes (a 9 KB URL, 40 KB of headers, a 3 MB body, path
+traversal, a text check) must get their expected answers. Targets: cold p95 <= 100 ms with 20 clients, and no
+error with 100 clients; the exit status is 1 on any error or wrong probe answer.
 
 Two load generators, both closed-loop with one keep-alive HTTP/1.1 connection per client:
 - wrk (`apt-get install wrk`), driven by web_load.lua: written in C, it leaves the CPUs to the server. It
@@ -15,7 +17,7 @@ Two load generators, both closed-loop with one keep-alive HTTP/1.1 connection pe
 "Server CPU" is the user+system time of the uvicorn process(es) per request, read from /proc: on a shared
 machine it is steadier than latency. Every phase stops at `--max-seconds`.
 
-python benchmarks/web_load.py              # 100k articles, 2,000 URLs, 1 and 20 clients, 1 and 2 workers
+python benchmarks/web_load.py              # 100k articles, 2,000 URLs, 20 and 100 clients, 1 and 2 workers
 python benchmarks/web_load.py --client wrk --clients 20 --workers 1 --repeats 5
 python benchmarks/web_load.py --articles 10000 --urls 600  # quick
 python benchmarks/web_load.py --in-process                 # CPU per cold page, no HTTP"""
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -268,28 +271,15 @@ async def _phase(port: int, jobs: list[tuple[str, str]], clients: int, max_secon
 
 def start_server(db: Path, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "newstrace.web.app:app_from_env",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--workers",
-        str(workers),
-    ]
-    server = subprocess.Popen(cmd, env={**os.environ, "NEWSTRACE_DB": str(db)})
+    # `newstrace serve` itself, so the figures include its limits (uvicorn options, request limits, check gate)
+    cmd = [sys.executable, "-m", "newstrace.cli", "serve", "--db", str(db), "--port", str(port),
+           "--workers", str(workers)]
+    server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 if s.recv(64).startswith(b"HTTP/1.1 204"):
                     break
         except OSError:
@@ -452,7 +442,7 @@ def main() -> None:
     ap.add_argument("--db", type=Path, help="store to serve (default /tmp/newstrace-web-load-N.duckdb)")
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--urls", type=int, default=2000, help="distinct URLs in the mix")
-    ap.add_argument("--clients", type=int, nargs="+", default=[1, 20])
+    ap.add_argument("--clients", type=int, nargs="+", default=[20, 100])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="uvicorn worker processes")
     ap.add_argument(
         "--client",
@@ -470,6 +460,8 @@ def main() -> None:
         "client, there for the per-page tables, runs once",
     )
     ap.add_argument("--max-seconds", type=float, default=120, help="stop each phase after this long")
+    ap.add_argument("--no-probes", action="store_true",
+                    help="skip the limit probes (over-long URL and headers, big body, traversal) sent during load")
     ap.add_argument(
         "--in-process",
         action="store_true",
@@ -509,6 +501,7 @@ def main() -> None:
     rows: list[str] = []
     tables: list[str] = []
     results: dict[tuple, list[dict]] = {}
+    probes: list[tuple[tuple, list[tuple[str, int, int]]]] = []
     for kind in clients_kinds:
         for workers in args.workers:
             for clients in args.clients:
@@ -521,10 +514,15 @@ def main() -> None:
                             jobs = urls[:]
                             random.Random(f"{args.seed}-{phase}").shuffle(jobs)
                             cpu = cpu_seconds(server.pid)
+                            probing = None
+                            if phase == "warm" and rep == 0 and not args.no_probes:
+                                probing = ThreadPoolExecutor(1).submit(limit_probes, port)
                             if kind == "wrk":
                                 res = wrk_phase(port, jobs, clients, args.max_seconds, args.wrk_threads)
                             else:
                                 res = python_phase(port, jobs, clients, args.max_seconds)
+                            if probing is not None:
+                                probes.append(((kind, workers, clients), probing.result()))
                             res["cpu"] = cpu_seconds(server.pid) - cpu
                             res["load"] = os.getloadavg()[0]
                             key = (kind, workers, clients, phase)
@@ -550,7 +548,52 @@ def main() -> None:
         for key, runs in results.items():
             if len(runs) > 1:
                 rows.append(row(key, median_run(runs)))
-    print("\n".join(head + rows + tables))
+    lines = head + rows + tables
+    wrong = [(key, p) for key, found in probes for p in found if p[1] != p[2]]
+    if probes:
+        lines += ["", "Limit probes sent while the warm pass ran (expected status / got):", ""]
+        lines += ["| client, workers, clients | probe | expected | got |", "|---|---|---:|---:|"]
+        lines += [f"| {k[0]}, {k[1]}, {k[2]} | {name} | {want} | {got} |" for k, found in probes
+                  for name, want, got in found]
+    errors = sum(r["failures"] for runs in results.values() for r in runs)
+    lines.append(f"\nerrors under load: {errors}; limit probes answered wrongly: {len(wrong)}")
+    print("\n".join(lines))
+    if errors or wrong:
+        raise SystemExit(1)
+
+
+def limit_probes(port: int) -> list[tuple[str, int, int]]:
+    """Hostile requests, each on its own connection: (what, expected status, status got)."""
+    import socket as socket_
+
+    def status(request: bytes) -> int:
+        try:
+            with socket_.create_connection(("127.0.0.1", port), timeout=30) as conn:
+                conn.sendall(request)
+                head = conn.recv(64)
+            return int(head.split(b" ", 2)[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def get(target: bytes, extra: bytes = b"") -> bytes:
+        return b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + b"Connection: close\r\n\r\n"
+
+    body = b"text=" + b"x" * (3 << 20)
+    text = b"text=Officials+said+the+port+was+closed"
+    post = (b"POST /check.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+    return [
+        ("URL of 9 KB", 414, status(get(b"/articles?q=" + b"a" * 9000))),
+        ("headers of 40 KB", 431, status(get(b"/", b"X-Big: " + b"b" * 40_000 + b"\r\n"))),
+        ("body of 3 MB (declared)", 413, status(post)),
+        ("Host: evil.example (DNS rebinding)", 400, status(b"GET / HTTP/1.1\r\nHost: evil.example\r\n"
+                                                          b"Connection: close\r\n\r\n")),
+        ("traversal /static/../../etc/passwd", 404, status(get(b"/static/../../../../etc/passwd"))),
+        ("traversal /static/..%2f..%2fetc%2fpasswd", 404, status(get(b"/static/..%2f..%2f..%2fetc%2fpasswd"))),
+        ("a short text check", 200, status(b"POST /check.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                                           b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n"
+                                           b"Connection: close\r\n\r\n%s" % (len(text), text))),
+    ]
 
 
 def row(key: tuple, res: dict) -> str:

@@ -75,3 +75,26 @@ STORY = [
 @pytest.fixture
 def story() -> list[str]:
     return list(STORY)
+
+
+def bench_module(name: str):
+    """A script of benchmarks/ as a module (the tests share its corpus builders and checks)."""
+    import importlib.util
+    import sys
+
+    key = f"bench_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, REPO / "benchmarks" / f"{name}.py")
+        module = sys.modules[key] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+@pytest.fixture(scope="session")
+def hostile_outputs(tmp_path_factory) -> tuple[Path, Path]:
+    """(output folder, store) of every command run on the hostile corpus of benchmarks/hostile.py."""
+    hostile = bench_module("hostile")
+    root = tmp_path_factory.mktemp("hostile")
+    hostile.build_corpus(root / "corpus")
+    db = hostile.write_outputs(root / "corpus", root / "out")
+    return root / "out", db

@@ -153,3 +153,33 @@ def test_outlet_fingerprints_reach_the_output_and_the_report(demo_run: Path) -> 
     assert any("boilerplate" in d and "Follow PressVoice24" in d and "5 of its 5 copies" in d for d in pv)
     report = (demo_run / "report.html").read_text("utf-8")
     assert "Follow PressVoice24 on Telegram" in report and "of its 5 copies" in report
+
+
+def test_a_pair_or_article_over_the_time_limit_is_reported_once_and_skipped(tmp_path: Path) -> None:
+    """Each stage after ingest skips what runs over --doc-timeout and reports it; a rerun replaces, not doubles."""
+    from newstrace.pipeline import Run, analyze
+    from newstrace.stages import EDITS_SKIPPED, REUSE_SKIPPED, SIGNALS_SKIPPED
+    from newstrace.store import Store
+
+    def reasons(store: Store) -> list[str]:
+        return [r[0] for r in store.con.execute("SELECT reason FROM errors").fetchall()]
+
+    with Store(tmp_path / "t.duckdb") as store:
+        seen: list = []
+        run = Run(store=store, inputs=[DEMO_CORPUS], on_problem=seen.append)
+        analyze(run, ["ingest", "reuse"])
+        pairs, before = len(run.pairs), len(reasons(store))
+        assert pairs > 10
+        run.doc_seconds = 1e-4  # no pair can be diffed, no article analysed, this fast
+        analyze(run, ["edits", "signals"])
+        assert run.edits == [] and run.signals == []
+        skipped = [r for r in reasons(store) if r.startswith((EDITS_SKIPPED, SIGNALS_SKIPPED))]
+        assert len(skipped) == pairs + store.count("articles") and len(seen) == len(skipped)
+        assert all("(the --doc-timeout)" in r for r in skipped)
+        analyze(run, ["reuse", "edits", "signals"])  # every candidate pair now times out in reuse instead
+        not_aligned = sum(r.startswith(REUSE_SKIPPED) for r in reasons(store))
+        assert run.pairs == [] and not_aligned >= pairs
+        assert len(reasons(store)) == before + not_aligned + store.count("articles")  # replaced, not added
+        run.doc_seconds = 60
+        analyze(run, ["reuse", "edits", "signals"])  # with time enough, the skipped rows go
+        assert len(run.pairs) == pairs and len(run.edits) == pairs and len(reasons(store)) == before

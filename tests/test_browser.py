@@ -146,3 +146,15 @@ def test_app_family_and_check(served, demo, page):
     assert page.locator(".card b a").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "app-check.png"), full_page=True)
     assert not page.errors, page.errors
+
+
+def test_hostile_payloads_never_run_in_the_report_the_exports_or_the_app(hostile_outputs, browser, tmp_path):
+    """benchmarks/hostile.py's walk: the report, diff page, SVG, XML and text exports, and every app page (404s and
+    checks of payload texts included). Control pages prove the detectors work."""
+    from conftest import bench_module
+
+    out, db = hostile_outputs
+    walk = bench_module("hostile").campaign(out, db, tmp_path, browser)
+    assert walk["pages"] > 100 and walk["controls"]["executed"] >= 2 and walk["controls"]["csp"] >= 1
+    assert walk["executed"] == [] and walk["dialogs"] == 0
+    assert walk["csp"] == [] and walk["external"] == [] and walk["errors"] == []

@@ -72,9 +72,10 @@ def mixed_corpus(tmp_path: Path, story: list[str]) -> Path:
     (root / "bad" / "nested.html").write_text("<div>" * 8000 + "deep" + "</div>" * 8000, "utf-8")
     (root / "bad" / "nothing.html").write_text("<html><body><script>x()</script></body></html>", "utf-8")
     full = root / "bad" / "full.warc.gz"
-    write_warc(full, [("https://t.example/1", make_page("T", "https://t.example/1", "2025-01-01", story))] * 3)
+    write_warc(full, [(f"https://t.example/{k}", make_page(f"T{k}", f"https://t.example/{k}", "2025-01-01",
+                                                          story[k:])) for k in range(3)])
     data = full.read_bytes()
-    (root / "bad" / "truncated.warc.gz").write_bytes(data[: len(data) * 2 // 3])
+    (root / "bad" / "truncated.warc.gz").write_bytes(data[:-200])  # cut inside the third record
     full.unlink()
     (root / "bad" / "broken.jsonl").write_text(
         json.dumps({"id": "ok-line", "text": story[3]}) + "\n{\"id\": \"b\", \"text\": \"unterminated\n", "utf-8")
@@ -100,7 +101,8 @@ def test_mixed_folder_ingests_every_good_document_and_reports_each_bad_one(mixed
         ingest_paths([mixed_corpus], store, max_bytes=100_000, on_problem=seen.append)
         articles = {a.id: a for a in store.iter_articles()}
         errors = store.con.execute("SELECT file, record, reason FROM errors").fetchall()
-    assert len(articles) == 11, sorted(articles)  # 9 good + the good line of broken.jsonl + first warc record
+    # 9 good + the good line of broken.jsonl + the two whole records before the cut in truncated.warc.gz
+    assert len(articles) == 12, sorted(articles)
     reasons = {Path(p.file).name: p.reason for p in seen}
     assert "UTF-8" in reasons["latin1.txt"]
     assert "empty" in reasons["empty.txt"]

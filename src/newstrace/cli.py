@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from newstrace.errors import NewstraceError
-from newstrace.output import CsvFlag, JsonFlag, JsonlFlag, choose_format, emit_rows
+from newstrace.output import CsvFlag, JsonFlag, JsonlFlag, choose_format, emit_rows, terminal_safe
 
 app = typer.Typer(
     help="Trace laundered news: text reuse, systematic edits, persuasion and sourcing, and outlet networks.",
@@ -39,6 +39,10 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 MaxBytesOption = Annotated[
     int, typer.Option("--max-bytes", help="Skip (and report) any document larger than this many bytes.")
 ]
+DocTimeoutOption = Annotated[
+    float, typer.Option("--doc-timeout", help="Seconds one document may take (reading, extraction, signals) before "
+                        "it is reported and skipped; 0 for no limit.")
+]
 TechniqueModelOption = Annotated[
     str, typer.Option("--technique-model", help="default (fast, linear), or minilm (contextual: more accurate, "
                       "about 50x slower; needs `make minilm`).")
@@ -46,15 +50,25 @@ TechniqueModelOption = Annotated[
 
 
 def clean_errors(func: F) -> F:
-    """Turn library errors into one clean line on stderr and exit status 1."""
+    """Turn library errors, and the system's (a full disk, a read-only folder, a failed store write), into one clean
+    line on stderr and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except NewstraceError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            message = str(exc)
+        except OSError as exc:
+            message = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        except Exception as exc:
+            duckdb = sys.modules.get("duckdb")  # a DuckDB error can only come once DuckDB is imported
+            if duckdb is None or not isinstance(exc, duckdb.Error):
+                raise
+            message = f"the store failed: {exc}"
+        err.print(f"[bold red]error:[/] {escape(terminal_safe(message))}", markup=True, highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -74,7 +88,8 @@ def progress_bar(quiet: bool):
 
 
 def report_problem(problem: Any) -> None:
-    err.print(f"[yellow]skipped[/] {escape(str(problem))}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[yellow]skipped[/] {escape(terminal_safe(str(problem)))}", markup=True, highlight=False,
+              soft_wrap=True)
 
 
 # ---- ingest and analyze ---------------------------------------------------------------------------------------------
@@ -86,6 +101,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .html .warc(.gz) .jsonl .csv).")],
     db: DbOption = Path("newstrace.duckdb"),
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    doc_timeout: DocTimeoutOption = 60.0,
     index: Annotated[bool, typer.Option("--index/--no-index", help="Add new articles to the query index.")] = True,
     quiet: QuietOption = False,
     json_: JsonFlag = False,
@@ -102,14 +118,15 @@ def ingest(
             if progress is not None:
                 progress.update(task, completed=done, total=total, description=f"ingest ({added} articles)")
 
-        report = ingest_paths(paths, store, max_bytes=max_bytes, on_problem=report_problem, on_progress=on_progress)
+        report = ingest_paths(paths, store, max_bytes=max_bytes, doc_seconds=doc_timeout, on_problem=report_problem,
+                              on_progress=on_progress)
         stored = store.count("articles")
         indexed = index_articles(store.con) if index and stored else 0
     summary = {
         "articles_added": report.articles_added,
         "articles_already_stored": report.articles_already_stored,
         "files": report.files,
-        "problems": len(report.problems),
+        "problems": report.problem_count,
         "articles_in_store": stored,
         "articles_indexed": indexed,
         "db": str(db),
@@ -134,10 +151,12 @@ def analyze(
     engine: Annotated[str, typer.Option("--engine", help="local, or spark (the spark extra, local[2] session).")]
     = "local",
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    doc_timeout: DocTimeoutOption = 60.0,
     quiet: QuietOption = False,
     technique_model: TechniqueModelOption = "default",
 ) -> None:
     """The main job: ingest, find reuse, edits, signals and the network, and write every contract file."""
+    from newstrace.export import ensure_writable
     from newstrace.pipeline import Run, analyze_on_spark, parse_stages
     from newstrace.pipeline import analyze as run_analyze
     from newstrace.store import Store
@@ -149,10 +168,10 @@ def analyze(
         from newstrace.signals.techniques import ready_model
 
         ready_model(technique_model)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out)  # a read-only or full output folder fails now, not after the analysis
     with Store(db or out / "newstrace.duckdb") as store, progress_bar(quiet) as progress:
         run = Run(
-            store=store, inputs=inputs, out_dir=out, max_bytes=max_bytes, workers=workers,
+            store=store, inputs=inputs, out_dir=out, max_bytes=max_bytes, doc_seconds=doc_timeout, workers=workers,
             technique_model=technique_model,
             on_problem=report_problem, progress=progress,
             status=None if quiet else (lambda m: err.print(f"[dim]{escape(str(m))}[/]", markup=True)),
@@ -307,9 +326,10 @@ def diff(
     if json_:
         print(json.dumps(record, ensure_ascii=False))
     elif html is not None:
+        from newstrace.export import write_text
         from newstrace.report import render_diff_page
 
-        html.write_text(render_diff_page(source.name, copy.name, source_text, copy_text, record), encoding="utf-8")
+        write_text(html, render_diff_page(source.name, copy.name, source_text, copy_text, record))
         err.print(f"wrote {html}")
     else:
         from newstrace.views import print_diff
@@ -324,26 +344,35 @@ def signals(
     jsonl: JsonlFlag = False,
     json_: JsonFlag = False,
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
+    doc_timeout: DocTimeoutOption = 60.0,
     technique_model: TechniqueModelOption = "default",
 ) -> None:
     """Persuasion techniques, attributions and injections of each article (contract lines with --jsonl)."""
+    from newstrace.export import jsonl_line
     from newstrace.ingest.sources import Problem, iter_input_files, read_file
     from newstrace.signals.analyse import analyse_article
     from newstrace.signals.techniques import ready_model
+    from newstrace.timelimit import DocumentTimeout, time_limit
 
     model = ready_model(technique_model)
 
     results = []
     for item in iter_input_files(paths):
-        records = [item] if isinstance(item, Problem) else read_file(item, max_bytes=max_bytes)
+        records = [item] if isinstance(item, Problem) else read_file(item, max_bytes=max_bytes,
+                                                                     doc_seconds=doc_timeout)
         for record in records:
             if isinstance(record, Problem):
                 report_problem(record)
                 continue
-            row = analyse_article(record, model)
+            try:
+                with time_limit(doc_timeout):
+                    row = analyse_article(record, model)
+            except DocumentTimeout as exc:
+                report_problem(Problem(record.source_file or record.id, record.record,
+                                       f"analysis {exc} (the --doc-timeout)"))
+                continue
             if jsonl:
-                print(json.dumps({k: row[k] for k in ("id", "techniques", "attributions", "injections")},
-                                 ensure_ascii=False))
+                print(jsonl_line({k: row[k] for k in ("id", "techniques", "attributions", "injections")}))
             else:
                 results.append((record, row))
     if json_:
@@ -387,6 +416,7 @@ def report(
     = Path("newstrace-report"),
 ) -> None:
     """Write the contract files and report.html from a store, running any stage whose results are missing."""
+    from newstrace.export import ensure_writable
     from newstrace.pipeline import Run
     from newstrace.pipeline import analyze as run_analyze
     from newstrace.store import Store
@@ -394,6 +424,7 @@ def report(
     if not Path(db).is_file():
         # Store(db) would create an empty store and write an empty report: a typo'd --db is far likelier.
         raise NewstraceError(f"{db}: no such store (run `newstrace ingest ... --db {db}`)")
+    ensure_writable(out)
     with Store(db) as store:
         run = Run(store=store, out_dir=out)
         run_analyze(run, ["reuse", "edits", "signals", "network", "report"])
@@ -408,26 +439,48 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8765,
     workers: Annotated[int, typer.Option("--workers", help="Server processes (each keeps its own page cache).")] = 1,
 ) -> None:
-    """A local web app over the store (read-only), with a box to check a new article."""
+    """A local web app over the store (read-only), with a box to check a new article.
+
+    It listens on 127.0.0.1 only, unless --host says otherwise: it has no login, so on any other address everyone
+    who can reach the port can read the whole store."""
     import os
 
     import uvicorn
 
     from newstrace.store import Store
     from newstrace.web.app import create_app
+    from newstrace.web.limits import LOOPBACK_HOSTS, SERVER_OPTIONS
 
     # Open the store here so a missing or broken one is one clean error, not a traceback in each worker.
     Store(db, read_only=True).close()
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] serving on {escape(host)}: anyone who can reach it can read the store",
-                  markup=True)
+    # On loopback the app answers only to this machine's names (no DNS rebinding); elsewhere to any name.
+    allowed = (*LOOPBACK_HOSTS, host.strip("[]").lower()) if is_loopback(host) else None
+    if not is_loopback(host):
+        err.print(f"[bold yellow]warning:[/] serving on {escape(host)}, not on 127.0.0.1: the app has no login, so "
+                  f"anyone who can reach port {port} of this machine can read every article in {escape(str(db))} "
+                  "and run checks on it. Use the default host unless that is what you want.", markup=True)
     err.print(f"newstrace on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
     if workers > 1:
         os.environ["NEWSTRACE_DB"] = str(Path(db).resolve())
+        if allowed:
+            os.environ["NEWSTRACE_ALLOWED_HOSTS"] = ",".join(allowed)
         uvicorn.run("newstrace.web.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_level="warning")
+                    log_level="warning", **SERVER_OPTIONS)
     else:
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(db, allowed_hosts=allowed), host=host, port=port, log_level="warning",
+                    **SERVER_OPTIONS)
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()

@@ -28,3 +28,7 @@ class StoreError(NewstraceError):
 
 class ModelError(NewstraceError):
     """A shipped model file is missing or of a format this version cannot read."""
+
+
+class OutputError(NewstraceError):
+    """An output file or folder could not be written: a full disk, a read-only folder, a missing permission."""

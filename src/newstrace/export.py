@@ -1,15 +1,25 @@
 """Writers for the v1 output contract (DESIGN.md §2): JSONL lines, Parquet twins, and the empty files of a stage
 that did not run. Field names and order here are what users' scripts rely on: change them only with the contract.
+
+Every output file is written through `atomic_path`: into a hidden temporary file beside it, renamed over the real
+name only once complete. A run killed midway, a full disk or a read-only folder never leaves a half-written file
+under a contract name; the failure is one `OutputError` naming the file and the reason.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
+from typing import IO
 
+from newstrace.errors import OutputError
 from newstrace.model import Article, Family, ReusePair
+
+PARTIAL = ".partial-"  # temporary files are named ".NAME.partial-PID"
 
 CONTRACT_FILES = (
     "report.html",
@@ -33,12 +43,86 @@ xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdr
 """
 
 
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path` to write to; renamed to `path` when the block ends without error, removed
+    when it fails. An OSError (full disk, read-only folder) becomes an OutputError naming `path`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}{PARTIAL}{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        with suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[IO[str]]:
+    """A UTF-8 text handle whose content appears under `path` only once it is complete (see `atomic_path`)."""
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_write(path) as handle:
+        handle.write(text)
+
+
+def remove_partials(folder: Path) -> None:
+    """Remove the temporary files a killed run left behind in `folder`."""
+    for stale in folder.glob(f".*{PARTIAL}*"):
+        with suppress(OSError):
+            stale.unlink()
+
+
+def ensure_writable(folder: Path) -> None:
+    """Create `folder` and prove a file can be written in it, before any long work: a read-only or missing output
+    folder is one clear error at the start, not after an hour of analysis."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".newstrace-write-test{PARTIAL}{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write into {folder}: {exc.strerror or exc}") from exc
+
+
+# Line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() and some JSON Lines readers
+# split on: escaped, so one record is one line however its consumer splits.
+_LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})
+
+
+def jsonl_line(row: object) -> str:
+    """One JSON Lines record (no line end): UTF-8 text kept readable, every line break inside it escaped."""
+    line = json.dumps(row, ensure_ascii=False)
+    if "\u2028" in line or "\u2029" in line or "\x85" in line:
+        line = line.translate(_LINE_BREAKS)
+    return line
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell that a spreadsheet shows rather than runs: a string starting like a formula (=, +, -, @,
+    tab, carriage return) gets a leading apostrophe, as OWASP advises. Numbers and other strings are unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     """Write one JSON object per line, UTF-8, without ASCII escaping. Returns the number of lines."""
     n = 0
-    with path.open("w", encoding="utf-8") as handle:
+    with atomic_write(path) as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False))
+            handle.write(jsonl_line(row))
             handle.write("\n")
             n += 1
     return n
@@ -83,12 +167,10 @@ def write_parquet(path: Path, rows: list[dict]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not rows:
-        pq.write_table(pa.table({}), path)
-        return
     flat = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in r.items()}
             for r in rows]
-    pq.write_table(pa.Table.from_pylist(flat), path)
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(flat) if flat else pa.table({}), tmp)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:

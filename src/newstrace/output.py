@@ -13,6 +13,20 @@ from typing import Annotated, TextIO
 
 import typer
 
+from newstrace.export import csv_cell, jsonl_line
+
+# Control characters from article text, titles or file names must not reach a terminal: ESC sequences can rewrite
+# the screen or the window title, and rich drops CR, BS and friends, which shifts every highlight after them. Each
+# becomes one visible character (U+2400-U+241F control pictures, U+FFFD for C1), so offsets still line up; CR
+# becomes a space so CRLF text reads normally.
+_TERMINAL = {c: 0x2400 + c for c in range(32) if c not in (9, 10)} | {13: 32, 127: 0x2421} | \
+    {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with each control character replaced by one printable one (the length is kept)."""
+    return text.translate(_TERMINAL)
+
 
 class Format(str, Enum):
     table = "table"
@@ -46,7 +60,7 @@ def emit_rows(
     n = 0
     if fmt is Format.jsonl:
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(jsonl_line(row) + "\n")
             n += 1
     elif fmt is Format.json:
         items = list(rows)
@@ -58,7 +72,7 @@ def emit_rows(
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(columns or row.keys()), extrasaction="ignore")
                 writer.writeheader()
-            writer.writerow({k: _flat(v) for k, v in row.items()})
+            writer.writerow({k: csv_cell(_flat(v)) for k, v in row.items()})
             n += 1
     else:
         from rich.console import Console
@@ -72,7 +86,7 @@ def emit_rows(
         for c in cols:
             table.add_column(c)
         for row in items:
-            table.add_row(*(Text(_short(row.get(c))) for c in cols))
+            table.add_row(*(Text(terminal_safe(_short(row.get(c)))) for c in cols))
         Console(file=out).print(table)
         n = len(items)
     return n

@@ -19,6 +19,7 @@ from newstrace.ingest import IngestReport, Problem
 from newstrace.ingest.sources import DEFAULT_MAX_BYTES
 from newstrace.model import Article, Family, ReusePair
 from newstrace.store import Store
+from newstrace.timelimit import DEFAULT_DOC_SECONDS
 
 StatusHook = Callable[[str], None]
 
@@ -31,6 +32,7 @@ class Run:
     inputs: Sequence[str | Path] = ()
     out_dir: Path | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
+    doc_seconds: float | None = DEFAULT_DOC_SECONDS  # wall-clock limit per document, in ingest and in signals
     workers: int = 1
     technique_model: str = "default"  # a name from signals.techniques.MODEL_FILES
     on_problem: Callable[[Problem], None] | None = None

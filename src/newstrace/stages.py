@@ -12,13 +12,37 @@ from newstrace.errors import NothingIngested
 from newstrace.export import (
     EMPTY_GRAPHML,
     article_rows,
+    ensure_writable,
     family_rows,
+    remove_partials,
     reuse_rows,
     write_jsonl,
     write_parquet,
+    write_text,
 )
+from newstrace.ingest.sources import Problem
+from newstrace.model import Article, ReusePair
 from newstrace.pipeline import Run
 from newstrace.signals.analyse import contract_line
+
+# Reasons' prefixes for what a stage after ingest skipped (over the --doc-timeout); each stage's rows replace the
+# last run's, so a rerun does not double them.
+REUSE_SKIPPED = "reuse of pair"
+EDITS_SKIPPED = "edits of pair"
+SIGNALS_SKIPPED = "signals of article"
+
+
+def _skipped(article: Article, reason: str) -> Problem:
+    return Problem(article.source_file or article.id, article.record, reason)
+
+
+def _replace_skipped(run: Run, prefix: str, problems: list[Problem]) -> None:
+    """Report what a stage skipped (stderr and the errors table), in place of the last run's rows of that stage."""
+    run.store.con.execute("DELETE FROM errors WHERE starts_with(reason, ?)", [prefix])
+    run.store.add_errors([(p.file, p.record, p.reason) for p in problems])
+    if run.on_problem:
+        for p in problems:
+            run.on_problem(p)
 
 
 def run_ingest(run: Run) -> None:
@@ -33,22 +57,29 @@ def run_ingest(run: Run) -> None:
             run.progress.update(task, completed=done, total=total, description=f"ingest ({added} articles)")
 
     run.ingest_report = ingest_paths(
-        run.inputs, run.store, max_bytes=run.max_bytes, on_problem=run.on_problem, on_progress=progress
+        run.inputs, run.store, max_bytes=run.max_bytes, doc_seconds=run.doc_seconds, on_problem=run.on_problem,
+        on_progress=progress,
     )
     run.articles = None
     if run.store.count("articles") == 0:
         raise NothingIngested(
             f"nothing could be ingested from {', '.join(map(str, run.inputs))} "
-            f"({len(run.ingest_report.problems)} problems reported)"
+            f"({run.ingest_report.problem_count} problems reported)"
         )
 
 
 def run_reuse(run: Run) -> None:
     from newstrace.reuse.engine import find_reuse
 
-    result = find_reuse(run.load_articles(), workers=run.workers, progress=_stage_progress(run), con=run.store.con)
+    result = find_reuse(run.load_articles(), workers=run.workers, progress=_stage_progress(run), con=run.store.con,
+                        pair_seconds=run.doc_seconds)
     run.pairs, run.families = result.pairs, result.families
     run.store.replace_reuse(run.pairs, run.families)
+    by_id = run.article_map() if result.timed_out else {}
+    _replace_skipped(run, REUSE_SKIPPED, [
+        _skipped(by_id[copy], f"{REUSE_SKIPPED} {source} -> {copy}: alignment took longer than {run.doc_seconds:g} s "
+                 "(the --doc-timeout); the pair was not aligned")
+        for source, copy in result.timed_out])
 
 
 def run_edits(run: Run) -> None:
@@ -56,7 +87,16 @@ def run_edits(run: Run) -> None:
 
     if not run.pairs and "reuse" not in run.ran:
         run.pairs, run.families = run.store.reuse_pairs(), run.store.families()
-    run.edits, run.fingerprints = corpus_edits(run.article_map(), run.pairs, progress=run.progress)
+    articles = run.article_map()
+    skipped = []
+
+    def timed_out(pair: ReusePair, exc: Exception) -> None:
+        skipped.append(_skipped(articles[pair.copy], f"{EDITS_SKIPPED} {pair.source} -> {pair.copy}: diff {exc} "
+                                "(the --doc-timeout); no edits line"))
+
+    run.edits, run.fingerprints = corpus_edits(articles, run.pairs, progress=run.progress,
+                                               pair_seconds=run.doc_seconds, on_timeout=timed_out)
+    _replace_skipped(run, EDITS_SKIPPED, skipped)
     run.store.replace_rows(
         "edits",
         [(e["source"], e["copy"], json.dumps(e["edits"]), json.dumps(e["systematic"])) for e in run.edits],
@@ -68,8 +108,16 @@ def run_signals(run: Run) -> None:
     from newstrace.signals.analyse import analyse_articles
     from newstrace.signals.techniques import load_model
 
+    skipped = []
+
+    def timed_out(article: Article, exc: Exception) -> None:
+        skipped.append(_skipped(article, f"{SIGNALS_SKIPPED} '{article.id}': analysis {exc} (the --doc-timeout); "
+                                "no signals line"))
+
     model = load_model(kind=run.technique_model)
-    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model))
+    run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model,
+                                        doc_seconds=run.doc_seconds, on_timeout=timed_out))
+    _replace_skipped(run, SIGNALS_SKIPPED, skipped)
     run.store.replace_rows(
         "signals",
         [
@@ -136,10 +184,13 @@ STAGE_NAMES = tuple(STAGES)
 
 
 def write_outputs(run: Run) -> None:
-    """Write every contract file: a stage that did not run leaves its file present and empty."""
+    """Write every contract file: a stage that did not run leaves its file present and empty.
+
+    Each file is written under a temporary name and renamed when complete (`export.atomic_path`)."""
     out = run.out_dir
     assert out is not None
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out)
+    remove_partials(out)
     articles = run.load_articles() if run.ran else []
     write_jsonl(out / "articles.jsonl", article_rows(articles))
     reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
@@ -154,7 +205,7 @@ def write_outputs(run: Run) -> None:
 
         write_graphml(run.graph, out / "network.graphml")
     else:
-        (out / "network.graphml").write_text(EMPTY_GRAPHML, encoding="utf-8")
+        write_text(out / "network.graphml", EMPTY_GRAPHML)
     if "edits" in run.ran:
         write_jsonl(out / "fingerprints.jsonl", run.fingerprints)
     write_parquet(out / "reuse.parquet", reuse)
@@ -163,5 +214,5 @@ def write_outputs(run: Run) -> None:
 
         write_report(run, out / "report.html")
     else:
-        (out / "report.html").write_text("", encoding="utf-8")
+        write_text(out / "report.html", "")
 

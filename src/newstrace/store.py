@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -241,6 +242,21 @@ class Store:
     def add_error(self, file: str, record: str | None, reason: str) -> None:
         self.con.execute("INSERT INTO errors (file, record, reason) VALUES (?, ?, ?)", [file, record, reason])
 
+    def add_errors(self, rows: Sequence[tuple[str, str | None, str]]) -> None:
+        """Many (file, record, reason) rows in one statement: a corpus with a million bad rows stays fast."""
+        if not rows:
+            return
+        import pyarrow as pa
+
+        table = pa.table({
+            "file": [r[0] for r in rows], "record": [r[1] for r in rows], "reason": [r[2] for r in rows],
+        })
+        self.con.register("_errors", table)
+        try:
+            self.con.execute("INSERT INTO errors (file, record, reason) SELECT file, record, reason FROM _errors")
+        finally:
+            self.con.unregister("_errors")
+
     # ---- stage results ------------------------------------------------------------------------------------------
 
     def replace_reuse(self, pairs: Sequence[ReusePair], families: Sequence[Family]) -> None:
@@ -288,7 +304,8 @@ class Store:
                     self.con.unregister("_rows")
             self.con.execute("COMMIT")
         except duckdb.Error:
-            self.con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # a failed write (a full disk) may leave nothing to roll back
+                self.con.execute("ROLLBACK")
             raise
 
 

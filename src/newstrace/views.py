@@ -1,6 +1,7 @@
 """Terminal views (rich) for `align`, `diff` and `signals`. Presentation only: the data comes from the library.
 
-rich's `Text` treats its content literally, so article text can never inject console markup.
+rich's `Text` treats its content literally, so article text can never inject console markup; `terminal_safe`
+turns control characters into printable ones of the same length, so it cannot inject terminal escapes either.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from newstrace.model import Article, Passage
+from newstrace.output import terminal_safe
 
 TECHNIQUE_COLOURS = {
     "Loaded_Language": "on dark_red",
@@ -38,7 +40,7 @@ def _console() -> Console:
 
 
 def _snippet(text: str, start: int, end: int, limit: int = 70) -> str:
-    piece = " ".join(text[start:end].split())
+    piece = " ".join(terminal_safe(text[start:end]).split())
     return piece if len(piece) <= limit else piece[: limit // 2 - 1] + " … " + piece[-(limit // 2 - 2):]
 
 
@@ -66,17 +68,18 @@ def print_diff(source: str, copy: str, record: dict) -> None:
     for col in ("kind", "source text", "copy text", "count"):
         table.add_column(col)
     for s in systematic:
-        table.add_row(Text(s["kind"]), Text(repr(s["source_text"])), Text(repr(s["copy_text"])), str(s["count"]))
+        table.add_row(Text(s["kind"]), Text(terminal_safe(repr(s["source_text"]))),
+                      Text(terminal_safe(repr(s["copy_text"]))), str(s["count"]))
     console.print(table)
-    source_view, copy_view = Text(source), Text(copy)
+    source_view, copy_view = Text(terminal_safe(source)), Text(terminal_safe(copy))
     for e in record.get("edits", []):
         if e["kind"] in ("delete", "replace") and e["source_end"] > e["source_start"]:
             source_view.stylize("strike red", e["source_start"], e["source_end"])
         if e["kind"] in ("insert", "replace") and e["copy_end"] > e["copy_start"]:
             copy_view.stylize("bold green", e["copy_start"], e["copy_end"])
     side = Table(show_lines=True, expand=True)
-    side.add_column(Text(f"source ({record.get('source')})"), ratio=1)
-    side.add_column(Text(f"copy ({record.get('copy')})"), ratio=1)
+    side.add_column(Text(terminal_safe(f"source ({record.get('source')})")), ratio=1)
+    side.add_column(Text(terminal_safe(f"copy ({record.get('copy')})")), ratio=1)
     for row in record.get("rows", []):
         cells = []
         for span, view, note in ((row["source"], source_view, 0), (row["copy"], copy_view, 1)):
@@ -98,7 +101,7 @@ def print_diff(source: str, copy: str, record: dict) -> None:
 def print_signals(article: Article, row: dict) -> None:
     """The article with technique spans coloured, attributions underlined by kind, and injections in bold."""
     console = _console()
-    view = Text(article.text)
+    view = Text(terminal_safe(article.text))
     for t in row.get("techniques", []):
         view.stylize(TECHNIQUE_COLOURS.get(t["technique"], "reverse"), t["start"], t["end"])
     for a in row.get("attributions", []):
@@ -107,7 +110,7 @@ def print_signals(article: Article, row: dict) -> None:
     for inj in row.get("injections", []):
         for s, e in inj["spans"]:
             view.stylize("bold", s, e)
-    console.print(Panel(view, title=Text(f"{article.id} · {article.outlet or ''}"), expand=True))
+    console.print(Panel(view, title=Text(terminal_safe(f"{article.id} · {article.outlet or ''}")), expand=True))
     used = sorted({t["technique"] for t in row.get("techniques", [])})
     legend = Text()
     for name in used:
@@ -122,5 +125,5 @@ def print_signals(article: Article, row: dict) -> None:
         shares = ", ".join(f"{k} {v:.0%}" for k, v in (profile.get("shares") or {}).items())
         console.print(Text(f"sourcing of {profile.get('factual_sentences', 0)} factual sentences: {shares}"))
     for inj in row.get("injections", []):
-        console.print(Text(f"injection: {inj['phrase']!r} after {inj['anchor']!r} ×{inj['count']}, "
-                           f"{len(inj['seams'])} seam(s)"))
+        console.print(Text(terminal_safe(f"injection: {inj['phrase']!r} after {inj['anchor']!r} ×{inj['count']}, "
+                                         f"{len(inj['seams'])} seam(s)")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -10,6 +10,7 @@ from newstrace.edits.fingerprints import outlet_fingerprints
 from newstrace.edits.script import diff_rows
 from newstrace.edits.systematic import PairEdits, diff_pair
 from newstrace.model import Article, Passage, ReusePair
+from newstrace.timelimit import DocumentTimeout, time_limit
 
 
 def edit_line(source_id: str, copy_id: str, result: PairEdits) -> dict:
@@ -38,15 +39,27 @@ def pair_record(source_id: str, copy_id: str, source_text: str, copy_text: str,
     return line
 
 
-def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *,
-                 progress: Any = None) -> tuple[list[dict], list[dict]]:
-    """Edit lines for every pair (contract fields only) and the outlet fingerprints (as dicts)."""
+def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *, progress: Any = None,
+                 pair_seconds: float | None = None,
+                 on_timeout: Callable[[ReusePair, DocumentTimeout], None] | None = None,
+                 ) -> tuple[list[dict], list[dict]]:
+    """Edit lines for every pair (contract fields only) and the outlet fingerprints (as dicts).
+
+    A pair whose diff takes longer than `pair_seconds` goes to `on_timeout` and has no line."""
     task = progress.add_task("edits", total=len(pairs)) if progress is not None else None
     lines: list[dict] = []
     by_outlet: list[tuple[str, PairEdits, str]] = []
     for pair in pairs:
         source, copy = articles[pair.source], articles[pair.copy]
-        result = diff_pair(source.text, copy.text, list(pair.passages))
+        try:
+            with time_limit(pair_seconds):
+                result = diff_pair(source.text, copy.text, list(pair.passages))
+        except DocumentTimeout as exc:
+            if on_timeout is not None:
+                on_timeout(pair, exc)
+            if task is not None:
+                progress.advance(task)
+            continue
         lines.append(edit_line(pair.source, pair.copy, result))
         by_outlet.append((copy.outlet or "unknown", result, pair.copy))
         if task is not None:

@@ -9,8 +9,10 @@ from pathlib import Path
 from newstrace.ingest.sources import DEFAULT_MAX_BYTES, Problem, iter_input_files, read_file
 from newstrace.model import Article
 from newstrace.store import Store
+from newstrace.timelimit import DEFAULT_DOC_SECONDS
 
 BATCH_SIZE = 5000
+KEEP_PROBLEMS = 10_000  # problems kept in the report; every one still goes to the errors table and the hook
 
 ProblemHook = Callable[[Problem], None]
 ProgressHook = Callable[[int, int, int], None]  # files done, files total, articles added so far
@@ -22,7 +24,13 @@ class IngestReport:
     files_skipped_done: int = 0
     articles_added: int = 0
     articles_already_stored: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # the first KEEP_PROBLEMS of them
+    problem_count: int = 0
+
+    def add_problem(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < KEEP_PROBLEMS:
+            self.problems.append(problem)
 
     def summary(self) -> str:
         parts = [f"{self.articles_added} articles added from {self.files} files"]
@@ -30,7 +38,7 @@ class IngestReport:
             parts.append(f"{self.articles_already_stored} already stored")
         if self.files_skipped_done:
             parts.append(f"{self.files_skipped_done} files already ingested")
-        parts.append(f"{len(self.problems)} problems")
+        parts.append(f"{self.problem_count} problems")
         return ", ".join(parts)
 
 
@@ -39,21 +47,28 @@ def ingest_paths(
     store: Store,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    doc_seconds: float | None = DEFAULT_DOC_SECONDS,
     on_problem: ProblemHook | None = None,
     on_progress: ProgressHook | None = None,
 ) -> IngestReport:
-    """Read every input file into `store`. Safe to rerun: finished files are skipped, known ids are kept."""
+    """Read every input file into `store`. Safe to rerun: finished files are skipped, known ids are kept.
+
+    Each document gets `doc_seconds` of wall-clock time (None: no limit); one that takes longer is reported.
+    """
     report = IngestReport()
+    errors: list[Problem] = []  # written with each batch of articles: one statement, not one per problem
 
     def problem(p: Problem) -> None:
-        report.problems.append(p)
-        store.add_error(p.file, p.record, p.reason)
+        report.add_problem(p)
+        errors.append(p)
         if on_problem:
             on_problem(p)
 
     inputs: list[Path] = []
+    unreadable: list[str] = []
     for item in iter_input_files(paths):
         if isinstance(item, Problem):
+            unreadable.append(item.file)
             problem(item)
         else:
             inputs.append(item)
@@ -67,9 +82,9 @@ def ingest_paths(
         else:
             pending.append(path)
     report.files = len(inputs)
-    if pending:
+    if pending or unreadable:
         # A file is re-read from the start after a crash: its old error rows go, so they are not doubled.
-        store.con.execute("DELETE FROM errors WHERE file IN (SELECT unnest(?))", [[str(p) for p in pending]])
+        store.con.execute("DELETE FROM errors WHERE file IN (SELECT unnest(?))", [[*map(str, pending), *unreadable]])
 
     batch: list[Article] = []
     finished: list[tuple[Path, int, int]] = []  # files whose articles all sit in `batch` or the store
@@ -77,7 +92,9 @@ def ingest_paths(
     def flush() -> None:
         nonlocal batch, finished
         _flush(store, batch, report, problem)
-        # Marked only after their articles are committed: a crash in between means a harmless re-read.
+        store.add_errors([(p.file, p.record, p.reason) for p in errors])
+        errors.clear()
+        # Marked only after their articles and errors are committed: a crash in between means a harmless re-read.
         store.mark_files_done(finished)
         batch, finished = [], []
 
@@ -85,14 +102,14 @@ def ingest_paths(
         if on_progress:
             on_progress(done + report.files_skipped_done, len(inputs), report.articles_added)
         found = problems_here = 0
-        for record in read_file(path, max_bytes=max_bytes):
+        for record in read_file(path, max_bytes=max_bytes, doc_seconds=doc_seconds):
             if isinstance(record, Problem):
                 problems_here += 1
                 problem(record)
                 continue
             found += 1
             batch.append(record)
-            if len(batch) >= BATCH_SIZE:
+            if len(batch) >= BATCH_SIZE or len(errors) >= BATCH_SIZE:
                 flush()
         finished.append((path, found, problems_here))
     flush()

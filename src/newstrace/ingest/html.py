@@ -104,8 +104,11 @@ def extract_html(html: str | bytes, url: str | None = None) -> ExtractedPage:
                 include_tables=False,
                 date_extraction_params=_DATE_PARAMS,
             )
-    except (RecursionError, ValueError, TypeError) as exc:
-        raise ExtractionFailed(f"markup could not be parsed ({type(exc).__name__})") from exc
+    except Exception as exc:
+        # trafilatura and lxml raise assorted errors on hostile markup (RecursionError, ValueError, and, rarely and
+        # not reproducibly, an AssertionError from lxml's drop_tree on an element already detached): one bad page
+        # is reported, never the end of the run.
+        raise ExtractionFailed(f"markup could not be parsed ({type(exc).__name__}: {str(exc)[:200]})") from exc
     if doc is None:
         raise ExtractionFailed("no main text found in the page")
     text = (doc.text or "").strip()

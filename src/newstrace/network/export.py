@@ -16,6 +16,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from newstrace.export import atomic_path, atomic_write, csv_cell, ensure_writable, write_text
 from newstrace.network.coordination import communities
 
 NODE_FIELDS = {
@@ -97,34 +98,35 @@ def write_graphml(G: nx.DiGraph, path: str | Path) -> None:
         lambda m: f'<data key="{m.group(1)}">NaN</data>' if m.group(1) in doubles else m.group(0),
         text,
     )
-    Path(path).write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n", encoding="utf-8")
+    write_text(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n")
 
 
 def write_gexf(G: nx.DiGraph, path: str | Path) -> None:
     """Write a GEXF file for Gephi, with the same flat attributes as the GraphML."""
-    nx.write_gexf(flat_graph(G, keep_unknown=False), str(path), encoding="utf-8")
+    with atomic_path(path) as tmp:
+        nx.write_gexf(flat_graph(G, keep_unknown=False), str(tmp), encoding="utf-8")
 
 
 def write_csv(G: nx.DiGraph, nodes_path: str | Path, edges_path: str | Path) -> None:
     """Write a node list (`outlet` + node fields) and an edge list (`source`, `copy` + edge fields)."""
-    with open(nodes_path, "w", newline="", encoding="utf-8") as f:
+    with atomic_write(nodes_path) as f:
         w = csv.writer(f)
         w.writerow(["outlet", *NODE_FIELDS])
         for n, d in sorted(G.nodes(data=True)):
-            w.writerow([n, *(_cell(d.get(k)) for k in NODE_FIELDS)])
-    with open(edges_path, "w", newline="", encoding="utf-8") as f:
+            w.writerow([_cell(n), *(_cell(d.get(k)) for k in NODE_FIELDS)])
+    with atomic_write(edges_path) as f:
         w = csv.writer(f)
         w.writerow(["source", "copy", *EDGE_FIELDS])
         for u, v, d in sorted(G.edges(data=True), key=lambda e: (e[0], e[1])):
-            w.writerow([u, v, *(_cell(d.get(k)) for k in EDGE_FIELDS)])
+            w.writerow([_cell(u), _cell(v), *(_cell(d.get(k)) for k in EDGE_FIELDS)])
 
 
-def _cell(value) -> str:
+def _cell(value) -> object:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return csv_cell(value)  # outlet names come from the articles: never a formula in a spreadsheet
 
 
 def _edge_row(u: str, v: str, d: dict, evidence_limit: int) -> dict:
@@ -169,11 +171,11 @@ def export_all(G: nx.DiGraph, out_dir: str | Path) -> list[Path]:
     from newstrace.network.draw import network_svg
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out)
     written = [out / "network.graphml", out / "network.gexf", out / "outlets.csv", out / "outlet_edges.csv",
                out / "network.svg"]
     write_graphml(G, written[0])
     write_gexf(G, written[1])
     write_csv(G, written[2], written[3])
-    written[4].write_text(network_svg(G), encoding="utf-8")
+    write_text(written[4], network_svg(G))
     return written

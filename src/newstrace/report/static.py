@@ -141,8 +141,9 @@ def report_html(db: Any, *, graph: Any = None, stages: list[str] | None = None, 
 
 def write_report(run: Run, path: Path) -> None:
     """Write report.html for an `analyze` run, from the run's store (every stage has saved its rows there)."""
-    html = report_html(run.store, graph=run.graph, stages=list(run.ran))
-    Path(path).write_text(html, encoding="utf-8")
+    from newstrace.export import write_text
+
+    write_text(path, report_html(run.store, graph=run.graph, stages=list(run.ran)))
 
 
 def render_diff_page(source_name: str, copy_name: str, source_text: str, copy_text: str, record: dict) -> str:

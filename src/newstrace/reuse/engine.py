@@ -34,6 +34,7 @@ from newstrace.reuse.candidates import (
 )
 from newstrace.reuse.families import build_families
 from newstrace.reuse.shingles import ShingleParams, all_shingles, shingle_rows, word_spans, words_of
+from newstrace.timelimit import DocumentTimeout, time_limit
 
 Progress = Callable[[str, int, int], None]
 
@@ -60,6 +61,7 @@ class EngineParams:
 class ReuseResult:
     pairs: list[ReusePair]
     families: list[Family]
+    timed_out: list[tuple[str, str]] = field(default_factory=list)  # (source, copy) pairs over the time limit
 
 
 _TEXTS: Sequence[str] = ()
@@ -287,6 +289,7 @@ class PairContext:
     align_params: object
     boilerplate: np.ndarray
     min_passage_chars: int
+    pair_seconds: float | None = None  # wall-clock limit per pair; one over it is reported, not aligned
 
 
 def _edges_only(a: str, b: str, passages: Sequence[Passage], slack: int = 3) -> bool:
@@ -338,6 +341,18 @@ def analyse_pair(job: PairJob, ctx: PairContext) -> ReusePair | None:
     return ReusePair(s, c, round(score_pair(st, ct, kept), 4), direction, kept)
 
 
+TIMED_OUT = "timed out"  # what `_analyse_limited` returns for a pair over its time limit
+
+
+def _analyse_limited(job: PairJob, ctx: PairContext) -> ReusePair | str | None:
+    """`analyse_pair` within the context's time limit (armed in the worker process's main thread)."""
+    try:
+        with time_limit(ctx.pair_seconds):
+            return analyse_pair(job, ctx)
+    except DocumentTimeout:
+        return TIMED_OUT
+
+
 _CTX: PairContext | None = None
 
 
@@ -346,9 +361,9 @@ def _init_worker(ctx: PairContext) -> None:
     _CTX = ctx
 
 
-def _analyse_in_worker(job: PairJob) -> ReusePair | None:
+def _analyse_in_worker(job: PairJob) -> ReusePair | str | None:
     assert _CTX is not None
-    return analyse_pair(job, _CTX)
+    return _analyse_limited(job, _CTX)
 
 
 def find_reuse(
@@ -359,13 +374,15 @@ def find_reuse(
     con=None,
     params: EngineParams | None = None,
     workers: int = 2,
+    pair_seconds: float | None = None,
 ) -> ReuseResult:
     """Reused passages between `articles`: one `ReusePair` per unordered pair that shares content, and families.
 
     A pair needs at least one verified passage of `min_passage_chars` characters on both sides, outside
     boilerplate. `con`: a DuckDB connection for the candidate join (temporary tables only; without one, large
     inputs use an in-memory DuckDB). `progress(stage, done, total)` is called as stages advance. `workers`
-    processes run shingling and the per-pair stage. Results do not depend on input order.
+    processes run shingling and the per-pair stage. Results do not depend on input order. A pair whose alignment
+    takes longer than `pair_seconds` is left out and listed in `ReuseResult.timed_out`.
     """
     from newstrace.reuse.align import AlignParams
 
@@ -374,7 +391,7 @@ def find_reuse(
     # that are not copies, so corpus-wide reuse runs without it.
     aparams = p.align if p.align is not None else AlignParams(summary=False)
     cands = find_candidates(articles, p, con, workers, progress)
-    ctx = PairContext(p, aparams, cands.boilerplate, min_passage_chars)
+    ctx = PairContext(p, aparams, cands.boilerplate, min_passage_chars, pair_seconds)
     jobs: list[PairJob] = []
     for i, j, shared in zip(cands.a.tolist(), cands.b.tolist(), cands.shared_boiler.tolist(), strict=True):
         src, cp, dated = order_pair(articles[i], articles[j])
@@ -384,11 +401,12 @@ def find_reuse(
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as ex:
             found = list(ex.map(_analyse_in_worker, jobs, chunksize=max(1, min(256, len(jobs) // (workers * 8)))))
     else:
-        found = [analyse_pair(j, ctx) for j in jobs]
-    pairs = sorted((r for r in found if r is not None), key=lambda r: (r.source, r.copy))
+        found = [_analyse_limited(j, ctx) for j in jobs]
+    timed_out = sorted((j.source_id, j.copy_id) for j, r in zip(jobs, found, strict=True) if r is TIMED_OUT)
+    pairs = sorted((r for r in found if isinstance(r, ReusePair)), key=lambda r: (r.source, r.copy))
     if progress:
         progress("align", len(jobs), len(jobs))
     families = build_families(pairs, {a.id: a.published for a in articles})
     if progress:
         progress("families", len(families), len(families))
-    return ReuseResult(pairs, families)
+    return ReuseResult(pairs, families, timed_out)

@@ -7,7 +7,7 @@ several names in the text).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -16,6 +16,7 @@ from newstrace.model import Article
 from newstrace.signals.attribution import find_attributions
 from newstrace.signals.sourcing import sourcing_profile
 from newstrace.signals.techniques import TechniqueModel, detect_techniques, load_model
+from newstrace.timelimit import DocumentTimeout, time_limit
 
 CONTRACT_KEYS = ("id", "techniques", "attributions", "injections")
 
@@ -42,12 +43,24 @@ def contract_line(row: dict) -> dict:
     return {k: row[k] for k in CONTRACT_KEYS}
 
 
-def analyse_articles(articles: Iterable[Article], *, progress: Any = None,
-                     model: TechniqueModel | None = None) -> Iterator[dict]:
-    """Signals of many articles, in order, with a progress bar when `progress` (a rich Progress) is given."""
+def analyse_articles(articles: Iterable[Article], *, progress: Any = None, model: TechniqueModel | None = None,
+                     doc_seconds: float | None = None,
+                     on_timeout: Callable[[Article, DocumentTimeout], None] | None = None) -> Iterator[dict]:
+    """Signals of many articles, in order, with a progress bar when `progress` (a rich Progress) is given.
+
+    Each article gets `doc_seconds` of wall-clock time; one that takes longer is passed to `on_timeout` and has no
+    line, so one pathological text cannot stall a corpus run."""
     items = list(articles)
     task = progress.add_task("signals", total=len(items)) if progress is not None else None
     for article in items:
-        yield analyse_article(article, model)
-        if task is not None:
-            progress.advance(task)
+        try:
+            with time_limit(doc_seconds):
+                row = analyse_article(article, model)
+        except DocumentTimeout as exc:
+            if on_timeout is not None:
+                on_timeout(article, exc)
+            continue
+        finally:
+            if task is not None:
+                progress.advance(task)
+        yield row

@@ -159,6 +159,7 @@ _AFTER_QUOTE = re.compile(r"[,.!?:…]\s*[\"”’']?\s*$|^\s*[\"”’']\s*$")
 # Abbreviations that end in a period but not a sentence.
 _ABBREV = _words("""mr mrs ms dr col gen lt sgt capt maj gov sen rep rev st jr sr prof inc co corp ltd no vs etc jan
 feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e fig approx dept est""")
+LOOKBACK = 64  # longer than any abbreviation in _ABBREV
 _SENT_END = re.compile(r"[.!?]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
 
 
@@ -177,7 +178,9 @@ def split_sentences(text: str, toks: Tokens | None = None) -> list[Sentence]:
     for line in re.finditer(r"[^\n]+", text):
         pos, base, s = line.start(), line.start(), line.group()
         for m in _SENT_END.finditer(s):
-            before = re.search(r"([\w.]+)\.+$", s[: m.start() + 1])
+            # Only the word before the stop matters (an abbreviation or an initial): look back a few characters,
+            # not to the line's start, which made a long one-line text quadratic.
+            before = re.search(r"([\w.]+)\.+$", s[max(0, m.start() - LOOKBACK) : m.start() + 1])
             word = before.group(1).lower() if before else ""
             if s[m.start()] == "." and (word in _ABBREV or (len(word) == 1 and word.isalpha())):
                 continue

@@ -80,7 +80,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         for m in _SENT_END.finditer(line):
             end = ls + m.end()
             if line[m.start()] == "." and m.end() - m.start() == 1:
-                word = re.search(r"([\w.]+)$", line[: m.start()])
+                # the word before the stop, looked for in the last few characters only (see attribution.LOOKBACK)
+                word = re.search(r"([\w.]+)$", line[max(0, m.start() - 64) : m.start()])
                 if word and (word.group(1).lower() in _ABBREV or len(word.group(1)) == 1):
                     continue
             s, e = _trim(text, start, end)

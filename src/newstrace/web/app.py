@@ -14,7 +14,9 @@ Python at a time anyway). Only the text check, which can take seconds, goes to t
 (the loop's included) has its own DuckDB cursor.
 
 Security: Jinja2 autoescapes everything; a strict Content-Security-Policy (no scripts at all) and nosniff
-headers go on every response; request bodies over `max_upload` bytes get 413 before any parsing."""
+headers go on every response; request bodies over `max_upload` bytes get 413, URLs and headers over their limits
+414 and 431, before any parsing; text checks run a few at a time, each within a time limit (`limits.CheckGate`).
+SECURITY.md has the threat model."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ from newstrace.report.render import (
 )
 from newstrace.store import Store
 from newstrace.web.cache import PageCache
-from newstrace.web.limits import BodyLimit, SecurityHeaders
+from newstrace.web.limits import CheckGate, CheckRefused, RequestLimits, SecurityHeaders
 from newstrace.web.lookup import Lookup
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -144,16 +146,21 @@ def _wants_json(request: Request) -> bool:
 
 def app_from_env() -> FastAPI:
     """An app factory for `uvicorn --factory` (and `--workers N`, which needs an import string): the store
-    path comes from the NEWSTRACE_DB environment variable."""
+    path comes from the NEWSTRACE_DB environment variable, the allowed Host names from NEWSTRACE_ALLOWED_HOSTS."""
     db = os.environ.get("NEWSTRACE_DB")
     if not db:
         raise RuntimeError("set NEWSTRACE_DB to the store's path")
-    return create_app(db)
+    hosts = os.environ.get("NEWSTRACE_ALLOWED_HOSTS")  # comma-separated; unset: any
+    return create_app(db, allowed_hosts=tuple(hosts.split(",")) if hosts else None)
 
 
-def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
-    """The web app over the store at `db_path`, opened read-only (a missing store raises StoreError)."""
+def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD, checks: CheckGate | None = None,
+               allowed_hosts: tuple[str, ...] | None = None) -> FastAPI:
+    """The web app over the store at `db_path`, opened read-only (a missing store raises StoreError). `checks`
+    bounds the text checks (default: `CHECKS_AT_ONCE` at a time, `CHECK_SECONDS` each); `allowed_hosts` are the
+    Host names it answers to (None: any; `newstrace serve` passes the loopback names when it listens there)."""
     views = Views(db_path)
+    gate = checks or CheckGate()
     app = FastAPI(
         title="newstrace",
         version="1",
@@ -163,10 +170,11 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
         "network, and a check of a new text. Every HTML page has a .json twin.",
     )
     app.state.views = views
-    app.add_middleware(BodyLimit, limit=max_upload)
     app.add_middleware(SecurityHeaders)
-    # Outermost, so cached answers carry the security headers and a hit runs nothing else.
+    # Outside the app and the security headers, so cached answers carry the headers and a hit runs nothing else.
     app.add_middleware(PageCache, watch=views.path, on_change=views.reload)
+    # Outermost: an over-long URL, oversized headers or body are refused even where the cache holds the page.
+    app.add_middleware(RequestLimits, limit=max_upload, allowed_hosts=allowed_hosts)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -415,7 +423,10 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
         body = await read_input(text, file)
         if not body.strip():
             raise HTTPException(status_code=422, detail="give a text or a UTF-8 file")
-        return JSONResponse(await run_in_threadpool(check, body))
+        try:
+            return JSONResponse(await gate.run(check, body))
+        except CheckRefused as exc:
+            raise HTTPException(status_code=503, detail=exc.detail, headers={"Retry-After": "5"}) from None
 
     @app.get("/check", response_class=HTMLResponse, include_in_schema=False)
     async def check_form() -> HTMLResponse:
@@ -424,10 +435,17 @@ def create_app(db_path: str | Path, *, max_upload: int = MAX_UPLOAD) -> FastAPI:
     @app.post("/check", response_class=HTMLResponse, include_in_schema=False)
     async def check_html(text: str = Form(""), file: UploadFile | None = File(None)) -> HTMLResponse:
         body = await read_input(text, file)
-        result = await run_in_threadpool(check, body) if body.strip() else None
+        result, refused = None, None
+        if body.strip():
+            try:
+                result = await gate.run(check, body)
+            except CheckRefused as exc:
+                refused = exc.detail
         shown = article_view(result["article"]) if result else None
-        return _page(
-            "app.html.j2", "Check a text", view="check", result=result, shown=shown, max_upload=max_upload
-        )
+        page = _page("app.html.j2", "Check a text", view="check", result=result, shown=shown, refused=refused,
+                     max_upload=max_upload)
+        if refused:
+            page.status_code, page.headers["Retry-After"] = 503, "5"
+        return page
 
     return app
