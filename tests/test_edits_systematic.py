@@ -217,6 +217,21 @@ def test_injected_appositive_is_no_relabel():
     assert "relabel" not in kinds and kinds["insert"][0].count == 2
 
 
+def test_a_phrase_after_a_name_or_words_after_a_sentence_opening_are_no_relabel():
+    # "Kesh on the coast" adds a phrase after the name (it opens with a preposition), not a new label for it
+    copy = HARBOUR.replace("in Kesh said", "in Kesh on the coast said").replace(
+        "said Kesh had", "said Kesh on the coast had")
+    kinds = by_kind(diff_pair(HARBOUR, copy, align(HARBOUR, copy)).systematic)
+    assert "relabel" not in kinds
+    assert [(f.copy_text.strip(), f.count) for f in kinds["insert"]] == [("on the coast", 2)]
+    # a capital "The" opening a sentence is no name: "The local" is an insertion of "local", twice
+    story = HARBOUR + "\nThe port office said the boats would be inspected. The market opened late on Saturday.\n"
+    copy = story.replace("The port office", "The local port office").replace("The market", "The local market")
+    kinds = by_kind(diff_pair(story, copy, align(story, copy)).systematic)
+    assert "relabel" not in kinds
+    assert [(f.copy_text.strip(), f.count) for f in kinds["insert"]] == [("local", 2)]
+
+
 def test_the_seed_against_its_source_rebuilt_from_the_notes(seed_text):
     """NOTES: the earlier article read "ISIS terrorists"; the seed relabels ISIS as “Daesh” and injects ", backed
     by Saudi Arabia," with seams. Undo both to rebuild the source, then diff: one insertion ×9, one replacement."""

@@ -4,11 +4,13 @@ A word diff sees such a relabel as words inserted around an unchanged name: " th
 after it, or "-led aggressors" glued to "Israel". Grouped as they are, those pieces make two systematic inserts
 (" the" ×3, " regime" ×4) and no relabel at all. `find_wraps` puts them back together:
 
-1. Evidence of a wrap: an insertion that touches a name (a run of up to four unchanged capitalised words) with
-   nothing but a space or a hyphen between them, so that it reads as part of the name's phrase rather than set
-   off by commas (", backed by X," is an injected appositive, not a relabel); an insertion before a name and one
-   right after it make one wrap; a replacement whose new words hold its old ones ("Delhi’s" -> "the Delhi
-   regime’s") is one too.
+1. Evidence of a wrap: an insertion that touches a name (a run of up to four unchanged capitalised words, none a
+   function word: a sentence's opening "The" is no name) with nothing but a space or a hyphen between them, so
+   that it reads as part of the name's phrase rather than set off by commas (", backed by X," is an injected
+   appositive, not a relabel); an insertion before a name and one right after it make one wrap; a replacement
+   whose new words hold its old ones ("Delhi’s" -> "the Delhi regime’s") is one too. Words added after a name
+   that open with a function word ("Dunmore on the west coast", "Marlow also") are a phrase of their own, not
+   part of a label, and so are words before it that end with one other than an article ("allies of Kesh").
 2. Each wrap read off the evidence is a label: the words before the name, the name, the words after it. A label
    is a relabel when the copy holds it at 2+ places where the added words are changed text and the name itself
    is not (or is the old side of a replacement): each such place is one occurrence, however the diff cut it up
@@ -27,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from newstrace.edits.keys import FUNCTION_WORDS
 from newstrace.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -72,6 +75,19 @@ def _capital(text: str, t: Tokens, j: int) -> bool:
     return text[t.starts[j]:t.starts[j] + 1].isupper()
 
 
+_ARTICLES = frozenset(("the", "a", "an"))
+
+
+def _label(prefix: tuple[str, ...], name: tuple[str, ...],
+           suffix: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+    """(prefix, name, suffix) when the added words can be part of a label for the name (module docstring, 1)."""
+    if suffix and _base(suffix[0]) in FUNCTION_WORDS:
+        return None
+    if prefix and prefix[-1] in FUNCTION_WORDS and prefix[-1] not in _ARTICLES:
+        return None
+    return prefix, name, suffix
+
+
 def find_wraps(units: list[_Unit], source: str, copy: str, st: Tokens,
                ct: Tokens) -> tuple[list[Wrap], list[_Unit]]:
     """Relabels that keep the name, and the units left once their words are given back (module docstring)."""
@@ -107,8 +123,10 @@ def _evidence(k: int, u: _Unit, units: list[_Unit], owner: dict[int, int], copy:
         words = [_base(w) for w in ct.words[j0:j1]]
         name = [_base(w) for w in u.swords]
         for i in range(len(words) - len(name) + 1):
-            if words[i:i + len(name)] == name and (i or i + len(name) < len(words)):
-                return [(tuple(words[:i]), tuple(name), tuple(words[i + len(name):]))]
+            if words[i:i + len(name)] == name and (i or i + len(name) < len(words)) and _capital(copy, ct, j0 + i) \
+                    and not any(w in FUNCTION_WORDS for w in name):
+                label = _label(tuple(words[:i]), tuple(name), tuple(words[i + len(name):]))
+                return [label] if label else []
         return []
     if u.kind != "insert" or not 0 < j1 - j0 <= _MAX_ADDED:
         return []
@@ -125,18 +143,22 @@ def _evidence(k: int, u: _Unit, units: list[_Unit], owner: dict[int, int], copy:
             a0, a1 = _range(ct, units[k2].c0, units[k2].c1)
             if a0 == after and a1 - a0 <= _MAX_ADDED:
                 suffix = tuple(ct.words[a0:a1])
-        out.append((added, tuple(ct.words[i] for i in name), suffix))
+        if _label((), (), suffix) is None:
+            suffix = ()
+        out.append(_label(added, tuple(ct.words[i] for i in name), suffix))
     # the name before the insertion: "Israel" + "-led aggressors", "Delhi" + "regime"
     name = _name_from(j0 - 1, -1, owner, copy, ct)
     if name and _GLUE.fullmatch(copy[ct.ends[j0 - 1]:ct.starts[j0]]):
-        out.append(((), tuple(ct.words[i] for i in sorted(name)), added))
-    return out
+        out.append(_label((), tuple(ct.words[i] for i in sorted(name)), added))
+    return [x for x in out if x is not None]
 
 
 def _name_from(j: int, step: int, owner: dict[int, int], copy: str, ct: Tokens) -> list[int]:
-    """Copy tokens of the unchanged capitalised name that starts at token j and runs in direction `step`."""
+    """Copy tokens of the unchanged capitalised name that starts at token j and runs in direction `step` (no
+    function word: "The" opening a sentence is not a name)."""
     out: list[int] = []
-    while 0 <= j < len(ct.words) and j not in owner and _capital(copy, ct, j) and len(out) < _MAX_NAME:
+    while (0 <= j < len(ct.words) and j not in owner and _capital(copy, ct, j) and len(out) < _MAX_NAME
+           and _base(ct.words[j]) not in FUNCTION_WORDS):
         if out:
             a, b = (out[-1], j) if step > 0 else (j, out[-1])
             if not _GLUE.fullmatch(copy[ct.ends[a]:ct.starts[b]]):
