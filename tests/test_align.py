@@ -272,3 +272,39 @@ def test_pages_that_share_only_a_sidebar_of_headlines_give_no_passage() -> None:
     # the same sidebar beside a real copy: the passage is the article, not the list
     ps = align(page_a, "Most Read\n" + "\n".join(HEADLINES) + "\n\n" + SOURCE)
     assert len(ps) == 1 and ps[0].source_start == page_a.index(PARAS[0])
+
+
+def test_hard_wrapped_copy_keeps_a_last_line_of_one_word() -> None:
+    import textwrap
+
+    # both texts wrapped at 64 columns: the story's last line is "coalition." alone, a wrap and no boundary
+    wrapped = "\n\n".join(textwrap.fill(p, 64) for p in PARAS)
+    assert wrapped.rsplit("\n", 1)[1] == "coalition."
+    assert [(p.copy_start, p.copy_end, p.source_start, p.source_end) for p in align(wrapped, wrapped)] == [
+        (0, len(wrapped), 0, len(wrapped))]
+    # a masthead line next to the story is still a boundary: it stays out
+    page = "Morning Ledger | News and analysis since 2011\n" + wrapped
+    ps = align("Harbour Voice | News and analysis since 2004\n" + wrapped, page)
+    assert len(ps) == 1 and ps[0].copy_start == page.index(wrapped) and ps[0].copy_end == len(page)
+
+
+NAMES = "The crews named in the strike notice\nInes Marlow\nTomas Rell\nAna Perel\nIvo Sandberg\nMarta Quill\n"
+
+
+def test_furniture_is_a_list_of_headlines_not_a_list_of_names_nor_wrapped_prose() -> None:
+    from newstrace.reuse.refine import furniture
+
+    sidebar = "Recent Posts\n" + "\n".join(HEADLINES)
+    assert furniture(sidebar + "\n\n" + SOURCE) == [(0, len(sidebar))]
+    assert furniture(SOURCE + "\n\n" + NAMES) == []
+    prose = ("The Council of the Kesh Estuary met\nIn the Long Hall of Harwick Town\n"
+             "Where Tomas Rell spoke for the Crews\nOf Vell and the Outer Islands\n")
+    assert furniture(prose.replace("Crews\n", "Crews of\n")) == []
+
+
+def test_a_list_of_names_copied_at_the_end_of_a_story_is_part_of_the_passage() -> None:
+    source = "Harbour Post\n\n" + SOURCE + "\n\n" + NAMES
+    copy = "Island Courier | news for Vell\n\n" + SOURCE + "\n\n" + NAMES
+    ps = align(source, copy)
+    assert [(copy[p.copy_start:p.copy_end], source[p.source_start:p.source_end]) for p in ps] == [
+        ((SOURCE + "\n\n" + NAMES).strip(), (SOURCE + "\n\n" + NAMES).strip())]

@@ -18,8 +18,9 @@ token indices `(c0, c1, s0, s1)` (copy first, both ends inclusive):
 - `merge_interrupted`: two passages in the same order on both sides, with no other passage between them and at
   most `gap_chars` of text between them on each side, are one passage.
 - `furniture`: headline lists (three or more consecutive short lines that start with a capital and end without
-  sentence punctuation: "Recent Posts" and its headlines). A passage mostly inside such lists on both sides is
-  page furniture that two pages share, not reuse; one that only starts or ends in them on both sides is cut back.
+  sentence punctuation, three of them four words or more: "Recent Posts" and its headlines). A passage mostly
+  inside such lists on both sides is page furniture that two pages share, not reuse; one that only starts or ends
+  in them on both sides is cut back.
 """
 
 from __future__ import annotations
@@ -37,28 +38,39 @@ from newstrace.tokens import Tokens
 Box = tuple[int, int, int, int]  # (c0, c1, s0, s1): token indices in the copy and the source, inclusive
 
 
+# a line break inside a sentence: after a non-blank line, before a lower-case word (group 2 must be lower case)
+_WRAP = re.compile(r"\S[ \t\r]*(\n)(?=[ \t]*(\w))")
+
+
 @dataclass(frozen=True)
 class Side:
-    """One text as the word diff sees it: raw text, tokens, word ids (equal words, equal ids), line breaks."""
+    """One text as the word diff sees it: raw text, tokens, word ids (equal words, equal ids), line breaks.
+
+    A line break is a boundary (between a masthead and the story, two paragraphs, two headlines) unless it only
+    wraps a sentence: a single break followed by a lower-case word (prose hard-wrapped at a fixed width, where
+    the last line of a paragraph may hold one word)."""
 
     text: str
     tokens: Tokens
     ids: list[int]
-    newlines: list[int]  # offsets of "\n" in text
-    broken: list[bool]  # for each token, whether a line break comes between it and the token before
+    newlines: list[int]  # offsets of "\n" in text: its lines
+    boundaries: list[int]  # the newlines that are no mere wrap
+    broken: list[bool]  # for each token, whether a boundary comes between it and the token before
 
     @classmethod
     def of(cls, text: str, tokens: Tokens, ids: list[int]) -> Side:
         newlines = [m.start() for m in re.finditer("\n", text)]
-        lines = np.searchsorted(np.array(newlines, dtype=np.int64), np.array(tokens.starts, dtype=np.int64),
+        wraps = {m.start(1) for m in _WRAP.finditer(text) if m.group(2).islower()}
+        boundaries = [n for n in newlines if n not in wraps]
+        lines = np.searchsorted(np.array(boundaries, dtype=np.int64), np.array(tokens.starts, dtype=np.int64),
                                 side="right")
         broken = np.zeros(len(lines), dtype=bool)
         broken[1:] = lines[1:] != lines[:-1]
-        return cls(text, tokens, ids, newlines, broken.tolist())
+        return cls(text, tokens, ids, newlines, boundaries, broken.tolist())
 
     def breaks(self, a: int, b: int) -> bool:
-        """Whether text[a:b] holds a line break."""
-        return a < b and bisect_left(self.newlines, a) < bisect_left(self.newlines, b)
+        """Whether text[a:b] holds a boundary (a line break that does not merely wrap a sentence)."""
+        return a < b and bisect_left(self.boundaries, a) < bisect_left(self.boundaries, b)
 
     def line(self, pos: int) -> int:
         return bisect_right(self.newlines, pos)
@@ -420,25 +432,29 @@ _WRAPPED = re.compile(r"\b(?:a|an|and|as|at|by|for|from|in|into|of|on|or|the|to|
                       r"is|are|was|were|has|have|had|its|their|his|her)\s*$", re.IGNORECASE)
 
 
-def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int, int]]:
+def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: int = 4) -> list[tuple[int, int]]:
     """Character spans of headline lists: `run`+ consecutive non-blank lines of at most `max_words` words that
     start with a capital (or a digit) and do not end like a sentence or a clause, nor with a function word as wrapped
-    prose does (a headline may end with "?" or "!"; a list's title line, "Most Read", is one of its lines)."""
+    prose does (a headline may end with "?" or "!"; a list's title line, "Most Read", is one of its lines), of which
+    `run`+ have `headline_words` words or more: headlines are phrases, while the lines of a list of names ("Ines
+    Marlow", "Tomas Rell") are a story's own text."""
     out: list[tuple[int, int]] = []
     cur: list[tuple[int, int]] = []
+    long_lines = 0
     if text.count("\n") < run - 1:
         return out
     for m in re.finditer(r"[^\n]*\S[^\n]*", text):
         line = m.group()
-        # words counted by spaces: a bound, not a tokenisation
-        if (line.count(" ") < max_words and not _LIST_END.search(line) and _LIST_START.match(line)
+        words = len(line.split())  # a bound, not a tokenisation
+        if (words <= max_words and not _LIST_END.search(line) and _LIST_START.match(line)
                 and not _WRAPPED.search(line)):
             cur.append(m.span())
+            long_lines += words >= headline_words
             continue
-        if len(cur) >= run:
+        if len(cur) >= run and long_lines >= run:
             out.append((cur[0][0], cur[-1][1]))
-        cur = []
-    if len(cur) >= run:
+        cur, long_lines = [], 0
+    if len(cur) >= run and long_lines >= run:
         out.append((cur[0][0], cur[-1][1]))
     return out
 
