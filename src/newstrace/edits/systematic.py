@@ -466,16 +466,18 @@ def _outside(a: int, b: int, point: int, st: Tokens, ct: Tokens, source_side: bo
 
 
 def _relabel(w: Wrap, source: str, copy: str, ct: Tokens) -> list[SystematicFinding]:
-    """The relabel finding, and its misses (the name left as it was) when there are any."""
+    """The relabel finding, and its misses (the name left as it was) when there are any. A label that replaced
+    words of the old name's phrase ("Delhi government" -> "the Delhi regime") is a `replace` of that phrase."""
+    kind = "replace" if w.replaced else "relabel"
     labels = Counter(copy[o.c0:o.c1] for o in w.places)
     names = Counter(source[o.s0:o.s1] for o in w.places)
     spans = [[o.c0, o.c1] for o in w.places]
-    out = [SystematicFinding("relabel", names.most_common(1)[0][0], labels.most_common(1)[0][0], len(spans), spans,
+    out = [SystematicFinding(kind, names.most_common(1)[0][0], labels.most_common(1)[0][0], len(spans), spans,
                              "", [v for v, _ in labels.most_common()])]
     miss = missed(w, copy, ct)
     if miss:
         raw = Counter(copy[a:b] for a, b in miss)
-        out.append(SystematicFinding("relabel_missed", names.most_common(1)[0][0], raw.most_common(1)[0][0],
+        out.append(SystematicFinding(f"{kind}_missed", names.most_common(1)[0][0], raw.most_common(1)[0][0],
                                      len(miss), [list(x) for x in miss], "", sorted(raw)))
     return out
 
