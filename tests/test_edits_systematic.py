@@ -257,6 +257,19 @@ def test_a_label_that_replaces_the_words_after_the_name_is_one_replacement_of_th
     assert [copy[a:b] for a, b in kinds["replace_missed"][0].copy_spans] == ["Dunmore council"] * 2
 
 
+def test_a_denial_at_the_end_of_the_source_that_the_copy_stops_before_is_a_cut():
+    denial = "A spokesman for the Dunmore council denied that the fishermen had been misled about the surveys."
+    source = PIER.rstrip("\n") + "\n\n" + denial + "\n"
+    for copy in (PIER, PIER + "\nRead more at the Vell Courier.\n"):
+        pe = diff_pair(source, copy, align(source, copy))
+        assert [source[a:b] for a, b in pe.source_free] == [denial]
+        cuts = by_kind(pe.systematic)["cut_denial"]
+        assert [(f.source_text, f.copy_text) for f in cuts] == [(denial, "")]
+    # a copy that goes on with its own story after the passage did not stop where the source was cut
+    copy = PIER + "\n" + " ".join(["The harbour master will publish the tide tables for the summer next week."] * 4)
+    assert "cut_denial" not in by_kind(diff_pair(source, copy, align(source, copy)).systematic)
+
+
 def test_the_seed_against_its_source_rebuilt_from_the_notes(seed_text):
     """NOTES: the earlier article read "ISIS terrorists"; the seed relabels ISIS as “Daesh” and injects ", backed
     by Saudi Arabia," with seams. Undo both to rebuild the source, then diff: one insertion ×9, one replacement."""
