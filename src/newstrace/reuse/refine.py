@@ -159,6 +159,57 @@ def exact_runs(src: Grams, cp: Grams, *, n: int = RUN_GRAM, max_gap: int = 3, ma
     return out
 
 
+def line_tokens(side: Side) -> list[tuple[int, int]]:
+    """Inclusive token ranges of the text's lines (its paragraphs, in news text), empty lines left out."""
+    t = side.tokens
+    bounds = [-1] + side.newlines + [len(side.text)]
+    out = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        i, j = bisect_left(t.starts, a + 1), bisect_left(t.starts, b) - 1
+        if i <= j:
+            out.append((i, j))
+    return out
+
+
+def moved_lines(src: Side, cp: Side, boxes: list[Box], *, min_words: int = 10,
+                min_equal: float = 0.7) -> list[Box]:
+    """Paragraphs of the copy that no passage holds and that stand, lightly edited, in a paragraph of the source:
+    a short paragraph moved elsewhere, whose typos leave no verbatim run long enough (`exact_runs`).
+
+    A copy line of `min_words` words or more (not the first or the last of either page), under half inside the
+    copy side of `boxes`, is diffed with the source line that holds most of its words (the source may have
+    joined it to the paragraph next to it); the stretch from the first to the last equal word (or to the lines'
+    ends, when both are a word or two away) is a passage when it holds `min_words` equal words, `min_equal` of
+    its words on either side."""
+    # the first and last lines of a page are its masthead and footer, which pages of one outlet share
+    s_lines = [(i, j, set(src.ids[i:j + 1])) for i, j in line_tokens(src)[1:-1]]
+    out: list[Box] = []
+    for c0, c1 in line_tokens(cp)[1:-1]:
+        n = c1 - c0 + 1
+        if n < min_words or sum(overlap(c0, c1, b[0], b[1]) for b in boxes) >= n / 2:
+            continue
+        words = set(cp.ids[c0:c1 + 1])
+        s0, s1, shared = max(s_lines, key=lambda x: len(words & x[2]), default=(0, -1, set()))
+        if len(words & shared) < min_equal * len(words):
+            continue
+        equal = [(i1 + s0, j1 + c0, i2 - i1) for tag, i1, i2, j1, j2 in diff_opcodes(src.ids[s0:s1 + 1],
+                                                                                    cp.ids[c0:c1 + 1])
+                 if tag == "equal"]
+        if not equal:
+            continue
+        (si, cj, _), (sl, cl, k) = equal[0], equal[-1]
+        box = (cj, cl + k - 1, si, sl + k - 1)
+        # a typo in the first or last word or two of both lines: the paragraph still starts (ends) there
+        if cj - c0 <= 2 and si - s0 <= 2:
+            box = (c0, box[1], s0, box[3])
+        if c1 - box[1] <= 2 and s1 - box[3] <= 2:
+            box = (box[0], c1, box[2], s1)
+        total = sum(k for _, _, k in equal)
+        if total >= min_words and total >= min_equal * max(box[1] - box[0] + 1, box[3] - box[2] + 1):
+            out.append(box)
+    return out
+
+
 def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     """Tokens shared by the inclusive ranges a0..a1 and b0..b1."""
     return max(0, min(a1, b1) - max(a0, b0) + 1)
@@ -173,6 +224,25 @@ def same_place(run: Box, box: Box) -> bool:
     slope = (box[3] - box[2] + 1) / max(1, box[1] - box[0] + 1)
     expected = box[2] + (run[0] - box[0]) * slope
     return abs(run[2] - expected) <= max(15.0, 0.1 * (box[1] - box[0] + 1))
+
+
+def reordered_runs(box: Box, runs: list[Box], cover: float, drift: int = 15, max_ratio: float = 1.5) -> bool:
+    """Whether `box` is verbatim runs out of order: its sides about as long (within `max_ratio`: a summary keeps
+    sentences of a far longer source), and runs that lie mostly inside it on both sides cover `cover` of its
+    copy side, standing on two or more diagonals (source minus copy position, `drift` words apart)."""
+    short, long_ = sorted((box[1] - box[0] + 1, box[3] - box[2] + 1))
+    if long_ > max_ratio * short:
+        return False
+    inside = sorted(r for r in runs if within(r, box))
+    if len({(r[2] - r[0]) // drift for r in inside}) < 2:
+        return False
+    covered, reach = 0, box[0] - 1
+    for r in inside:
+        lo, hi = max(r[0], reach + 1, box[0]), min(r[1], box[1])
+        if hi >= lo:
+            covered += hi - lo + 1
+            reach = hi
+    return covered >= cover * (box[1] - box[0] + 1)
 
 
 def holds_moved(b: Box, o: Box) -> bool:
@@ -457,6 +527,18 @@ def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: i
     if len(cur) >= run and long_lines >= run:
         out.append((cur[0][0], cur[-1][1]))
     return out
+
+
+def lone_line(side: Side, i: int, j: int, most: int = 40, share: float = 0.8) -> bool:
+    """Whether tokens i..j are a line of their own, as a headline is: at least `share` of one line of at most
+    `most` words."""
+    n = side.line(side.tokens.starts[i])
+    if n != side.line(side.tokens.starts[j]):
+        return False
+    start = side.newlines[n - 1] + 1 if n else 0
+    end = side.newlines[n] if n < len(side.newlines) else len(side.text)
+    words = bisect_left(side.tokens.starts, end) - bisect_left(side.tokens.starts, start)
+    return words <= most and j - i + 1 >= share * words
 
 
 def token_spans(t: Tokens, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
