@@ -180,9 +180,6 @@ def _prepare_cached(text: str, stem: int) -> _Text:
                  refine.Side.of(text, tok, word_ids), refine.token_spans(tok, refine.furniture(text)))
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
 def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keys of each content word paired with each of its next `window` ones: (key, first token, last token).
 
@@ -195,7 +192,7 @@ def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
             break
         a, b = h[:-d], h[d:]
         with np.errstate(over="ignore"):
-            keys.append(np.minimum(a, b) * _MIX + np.maximum(a, b))
+            keys.append(np.minimum(a, b) * refine.MIX + np.maximum(a, b))
         lo.append(pos[:-d])
         hi.append(pos[d:])
     if not keys:

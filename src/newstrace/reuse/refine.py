@@ -15,11 +15,17 @@ token indices `(c0, c1, s0, s1)` (copy first, both ends inclusive):
   inside and at the ends is bridged, while a boilerplate line next to the passage (another outlet's masthead
   that shares "News and analysis since") stays out. Passages with few equal words (paraphrase, summaries)
   keep the edges their seeds gave.
+- `reordered_runs`: a box the seeds drew over short paragraphs in another order (their chains sit too close to
+  stay apart) is not near-verbatim as a whole, but is mostly verbatim runs on several diagonals: it gives way
+  to those runs.
+- `moved_lines`: a short paragraph moved elsewhere with a typo or two keeps no run long enough; a copy
+  paragraph that no passage holds is matched with the source paragraph that holds most of its words.
 - `merge_interrupted`: two passages in the same order on both sides, with no other passage between them and at
   most `gap_chars` of text between them on each side, are one passage.
 - `furniture`: headline lists (three or more consecutive short lines that start with a capital and end without
   sentence punctuation, three of them four words or more: "Recent Posts" and its headlines). A passage mostly
-  inside such lists on both sides is page furniture that two pages share, not reuse; one that only starts or ends
+  inside such lists on both sides is page furniture that two pages share, not reuse, and so is a headline in
+  such a list on one page that the other prints as a line of its own (`lone_line`); one that only starts or ends
   in them on both sides is cut back.
 """
 
@@ -75,7 +81,7 @@ class Side:
     def line(self, pos: int) -> int:
         return bisect_right(self.newlines, pos)
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant that mixes hashes (golden ratio)
 
 
 def ngram_hashes(word_hash: np.ndarray, n: int) -> np.ndarray:
@@ -85,7 +91,7 @@ def ngram_hashes(word_hash: np.ndarray, n: int) -> np.ndarray:
     out = word_hash[: len(word_hash) - n + 1].copy()
     with np.errstate(over="ignore"):
         for k in range(1, n):
-            out = out * _MIX + word_hash[k : len(word_hash) - n + 1 + k]
+            out = out * MIX + word_hash[k : len(word_hash) - n + 1 + k]
     return out
 
 
