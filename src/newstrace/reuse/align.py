@@ -559,7 +559,10 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
                                    line_cost=p.line_cost, line_share=p.line_share, wall_chars=p.merge_chars,
                                    walls=walls)
 
-    all_runs = refine.exact_runs(src.grams, cp.grams, min_words=p.exact_words)
+    # one pass finds the runs of both lengths (the length only filters the chained runs)
+    found = refine.exact_runs(src.grams, cp.grams, min_words=min(p.exact_words, p.reorder_words))
+    all_runs = [(r, words) for r, words in found if words >= p.exact_words]
+    short_runs = [r for r, words in found if words >= p.reorder_words]
     # boxes that are not near-verbatim (paraphrase, summaries) keep the seeds' edges and explain any verbatim run
     # that touches them; short runs count only in a pair with a near-verbatim passage. A box that is mostly
     # verbatim runs out of order (short paragraphs reordered, which the seeds' merge took for a local reshuffle)
@@ -567,12 +570,9 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
     settled: list[refine.Box] = []
     loose: list[refine.Box] = []
     reordered = False
-    short_runs: list[refine.Box] | None = None
     for b in boxes:
         pieces = settle(b)
         if pieces is None:
-            if short_runs is None:
-                short_runs = [r for r, _ in refine.exact_runs(src.grams, cp.grams, min_words=p.reorder_words)]
             inside = [r for r in short_runs if refine.within(r, b)]
             if refine.reordered_runs(b, inside, p.reorder_cover):
                 reordered = True

@@ -188,12 +188,13 @@ def moved_lines(src: Side, cp: Side, boxes: list[Box], *, min_words: int = 10,
     ends, when both are a word or two away) is a passage when it holds `min_words` equal words, `min_equal` of
     its words on either side."""
     # the first and last lines of a page are its masthead and footer, which pages of one outlet share
+    lines = [(c0, c1) for c0, c1 in line_tokens(cp)[1:-1]
+             if c1 - c0 + 1 >= min_words and sum(overlap(c0, c1, b[0], b[1]) for b in boxes) < (c1 - c0 + 1) / 2]
+    if not lines:
+        return []
     s_lines = [(i, j, set(src.ids[i:j + 1])) for i, j in line_tokens(src)[1:-1]]
     out: list[Box] = []
-    for c0, c1 in line_tokens(cp)[1:-1]:
-        n = c1 - c0 + 1
-        if n < min_words or sum(overlap(c0, c1, b[0], b[1]) for b in boxes) >= n / 2:
-            continue
+    for c0, c1 in lines:
         words = set(cp.ids[c0:c1 + 1])
         s0, s1, shared = max(s_lines, key=lambda x: len(words & x[2]), default=(0, -1, set()))
         if len(words & shared) < min_equal * len(words):
@@ -521,7 +522,7 @@ def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: i
         return out
     for m in re.finditer(r"[^\n]*\S[^\n]*", text):
         line = m.group()
-        words = len(line.split())  # a bound, not a tokenisation
+        words = line.count(" ") + 1  # words counted by spaces: a bound, not a tokenisation
         if (words <= max_words and not _LIST_END.search(line) and _LIST_START.match(line)
                 and not _WRAPPED.search(line)):
             cur.append(m.span())
