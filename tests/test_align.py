@@ -272,3 +272,97 @@ def test_pages_that_share_only_a_sidebar_of_headlines_give_no_passage() -> None:
     # the same sidebar beside a real copy: the passage is the article, not the list
     ps = align(page_a, "Most Read\n" + "\n".join(HEADLINES) + "\n\n" + SOURCE)
     assert len(ps) == 1 and ps[0].source_start == page_a.index(PARAS[0])
+
+
+def test_hard_wrapped_copy_keeps_a_last_line_of_one_word() -> None:
+    import textwrap
+
+    # both texts wrapped at 64 columns: the story's last line is "coalition." alone, a wrap and no boundary
+    wrapped = "\n\n".join(textwrap.fill(p, 64) for p in PARAS)
+    assert wrapped.rsplit("\n", 1)[1] == "coalition."
+    assert [(p.copy_start, p.copy_end, p.source_start, p.source_end) for p in align(wrapped, wrapped)] == [
+        (0, len(wrapped), 0, len(wrapped))]
+    # a masthead line next to the story is still a boundary: it stays out
+    page = "Morning Ledger | News and analysis since 2011\n" + wrapped
+    ps = align("Harbour Voice | News and analysis since 2004\n" + wrapped, page)
+    assert len(ps) == 1 and ps[0].copy_start == page.index(wrapped) and ps[0].copy_end == len(page)
+
+
+NAMES = "The crews named in the strike notice\nInes Marlow\nTomas Rell\nAna Perel\nIvo Sandberg\nMarta Quill\n"
+
+
+def test_furniture_is_a_list_of_headlines_not_a_list_of_names_nor_wrapped_prose() -> None:
+    from newstrace.reuse.refine import furniture
+
+    sidebar = "Recent Posts\n" + "\n".join(HEADLINES)
+    assert furniture(sidebar + "\n\n" + SOURCE) == [(0, len(sidebar))]
+    assert furniture(SOURCE + "\n\n" + NAMES) == []
+    prose = ("The Council of the Kesh Estuary met\nIn the Long Hall of Harwick Town\n"
+             "Where Tomas Rell spoke for the Crews\nOf Vell and the Outer Islands\n")
+    assert furniture(prose.replace("Crews\n", "Crews of\n")) == []
+
+
+def test_a_list_of_names_copied_at_the_end_of_a_story_is_part_of_the_passage() -> None:
+    source = "Harbour Post\n\n" + SOURCE + "\n\n" + NAMES
+    copy = "Island Courier | news for Vell\n\n" + SOURCE + "\n\n" + NAMES
+    ps = align(source, copy)
+    assert [(copy[p.copy_start:p.copy_end], source[p.source_start:p.source_end]) for p in ps] == [
+        ((SOURCE + "\n\n" + NAMES).strip(), (SOURCE + "\n\n" + NAMES).strip())]
+
+
+# one-sentence paragraphs, as many news pages print them (an original story)
+BRIEF = [
+    "Ferry crews in Dunmore stopped work on Thursday after the operator announced a new summer rota.",
+    "Passengers queued at the terminal for most of the day while managers ran a reduced service.",
+    "The union said the crews had warned Calloway Lines in March that they would refuse longer shifts.",
+    "Calloway Lines said the rota was needed to keep the island routes running through the season.",
+    "Shopkeepers on Vell said their deliveries of fresh food had already been delayed twice this month.",
+    "Councillors in Dunmore asked both sides to accept mediation before the holiday weekend begins.",
+]
+
+
+def test_short_paragraphs_reordered_map_back_one_by_one() -> None:
+    # too short to keep their seeds apart, the six paragraphs made one passage from masthead to footer before
+    source = ("Harbour Voice | News and analysis since 2004\n" + "\n".join(BRIEF) +
+              "\nFollow Harbour Voice for daily updates. All rights reserved 2004-2019\n")
+    paras = list(BRIEF)
+    paras[2] = paras[2].replace("warned", "wanred")
+    order = [0, 3, 1, 4, 2, 5]
+    copy = ("Morning Ledger | News and analysis since 2011\n\n" + "\n\n".join(paras[i] for i in order) +
+            "\n\nFollow Morning Ledger for daily updates. All rights reserved 2011-2019\n")
+    got = [(copy[p.copy_start:p.copy_end], source[p.source_start:p.source_end]) for p in align(source, copy)]
+    assert got == [(paras[i], BRIEF[i]) for i in order]
+
+
+def test_a_paragraph_moved_with_typos_is_matched_as_a_paragraph() -> None:
+    from newstrace.reuse.align import AlignParams, _prepare
+    from newstrace.reuse.refine import moved_lines
+
+    moved = BRIEF[2].replace("union", "unoin").replace("shifts", "shfits")
+    source = "Harbour Voice\n" + "\n".join(BRIEF) + "\nFollow us\n"
+    copy = "Morning Ledger\n" + "\n".join([BRIEF[0], BRIEF[1], BRIEF[3], BRIEF[4], moved, BRIEF[5]]) + "\nFollow us\n"
+    src, cp = _prepare(source, AlignParams()), _prepare(copy, AlignParams())
+    ct, st = cp.tokens, src.tokens
+
+    def box(c_text: str, s_text: str) -> tuple[int, int, int, int]:
+        c0, s0 = copy.index(c_text), source.index(s_text)
+        return (ct.starts.index(c0), ct.ends.index(c0 + len(c_text.rstrip("."))),
+                st.starts.index(s0), st.ends.index(s0 + len(s_text.rstrip("."))))
+
+    held = [box(p, p) for p in (BRIEF[0], BRIEF[1], BRIEF[3], BRIEF[4], BRIEF[5])]
+    # a 17-word paragraph whose typos leave no 6-word run of 12 words: found as the paragraph it was
+    found = moved_lines(src.side, cp.side, held, min_words=15)
+    assert [(copy[ct.starts[b[0]]:ct.ends[b[1]]], source[st.starts[b[2]]:st.ends[b[3]]]) for b in found] == [
+        (moved.rstrip("."), BRIEF[2].rstrip("."))]
+    # a paragraph the source does not hold is no match, and a line a passage already holds is not looked at
+    other = copy.replace(moved, "Harbour pilots said the new rota would leave the night boats without a second mate.")
+    assert moved_lines(src.side, _prepare(other, AlignParams()).side, held, min_words=15) == []
+    assert moved_lines(src.side, cp.side, held + [box(moved, BRIEF[2])], min_words=15) == []
+
+
+def test_a_headline_listed_in_a_sidebar_and_printed_alone_elsewhere_is_no_passage() -> None:
+    page_a = "Recent Posts\n" + "\n".join(HEADLINES) + "\n\n" + SOURCE
+    long_headline = HEADLINES[1] + " and the council promises a full report on the night of the fire by the summer"
+    page_a = page_a.replace(HEADLINES[1], long_headline)
+    page_b = long_headline + "\n\n" + OTHER
+    assert align(page_a, page_b) == []

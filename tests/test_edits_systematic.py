@@ -217,6 +217,59 @@ def test_injected_appositive_is_no_relabel():
     assert "relabel" not in kinds and kinds["insert"][0].count == 2
 
 
+def test_a_phrase_after_a_name_or_words_after_a_sentence_opening_are_no_relabel():
+    # "Kesh on the coast" adds a phrase after the name (it opens with a preposition), not a new label for it
+    copy = HARBOUR.replace("in Kesh said", "in Kesh on the coast said").replace(
+        "said Kesh had", "said Kesh on the coast had")
+    kinds = by_kind(diff_pair(HARBOUR, copy, align(HARBOUR, copy)).systematic)
+    assert "relabel" not in kinds
+    assert [(f.copy_text.strip(), f.count) for f in kinds["insert"]] == [("on the coast", 2)]
+    # a capital "The" opening a sentence is no name: "The local" is an insertion of "local", twice
+    story = HARBOUR + "\nThe port office said the boats would be inspected. The market opened late on Saturday.\n"
+    copy = story.replace("The port office", "The local port office").replace("The market", "The local market")
+    kinds = by_kind(diff_pair(story, copy, align(story, copy)).systematic)
+    assert "relabel" not in kinds
+    assert [(f.copy_text.strip(), f.count) for f in kinds["insert"]] == [("local", 2)]
+
+
+PIER = """Dunmore council votes to close the old ferry pier
+
+Dunmore council voted on Tuesday to close the old ferry pier at the end of the month, saying repairs would cost
+more than a new landing stage. Fishermen who moor at the pier said they had not been consulted.
+
+A spokesman said Dunmore council had commissioned two surveys of the pier since the winter storms, and both had
+found the timber piles rotten below the waterline.
+
+Traders on the quay asked Dunmore council to keep the pier open until the new landing stage is built, since the
+summer boats bring most of their trade.
+"""
+
+
+def test_a_label_that_replaces_the_words_after_the_name_is_one_replacement_of_the_phrase():
+    copy = PIER.replace("said Dunmore council had", "said the Dunmore junta had").replace(
+        "asked Dunmore council to", "asked the Dunmore junta to")
+    kinds = by_kind(diff_pair(PIER, copy, align(PIER, copy)).systematic)
+    # not "Dunmore" -> "the Dunmore" plus "council" -> "junta": one replacement of the whole phrase, and its misses
+    assert "relabel" not in kinds and "insert" not in kinds
+    rep = kinds["replace"]
+    assert [(f.source_text, f.copy_text, f.count) for f in rep] == [("Dunmore council", "the Dunmore junta", 2)]
+    assert [copy[a:b] for a, b in rep[0].copy_spans] == ["the Dunmore junta"] * 2
+    assert [copy[a:b] for a, b in kinds["replace_missed"][0].copy_spans] == ["Dunmore council"] * 2
+
+
+def test_a_denial_at_the_end_of_the_source_that_the_copy_stops_before_is_a_cut():
+    denial = "A spokesman for the Dunmore council denied that the fishermen had been misled about the surveys."
+    source = PIER.rstrip("\n") + "\n\n" + denial + "\n"
+    for copy in (PIER, PIER + "\nRead more at the Vell Courier.\n"):
+        pe = diff_pair(source, copy, align(source, copy))
+        assert [source[a:b] for a, b in pe.source_free] == [denial]
+        cuts = by_kind(pe.systematic)["cut_denial"]
+        assert [(f.source_text, f.copy_text) for f in cuts] == [(denial, "")]
+    # a copy that goes on with its own story after the passage did not stop where the source was cut
+    copy = PIER + "\n" + " ".join(["The harbour master will publish the tide tables for the summer next week."] * 4)
+    assert "cut_denial" not in by_kind(diff_pair(source, copy, align(source, copy)).systematic)
+
+
 def test_the_seed_against_its_source_rebuilt_from_the_notes(seed_text):
     """NOTES: the earlier article read "ISIS terrorists"; the seed relabels ISIS as “Daesh” and injects ", backed
     by Saudi Arabia," with seams. Undo both to rebuild the source, then diff: one insertion ×9, one replacement."""

@@ -34,25 +34,36 @@ def _assert_floors(name: str, scores: dict) -> None:
     assert not failures, f"{name} fell below its floors: " + "; ".join(failures)
 
 
-@pytest.fixture(scope="module")
-def synth_scores(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def _synth_scores(tmp: Path, name: str) -> dict:
     need(PTC_ARTICLES)
     from newstrace.eval.synth_score import score
     from newstrace.pipeline import Run, analyze, parse_stages
     from newstrace.store import Store
     from newstrace.synth.generate import generate
+    from newstrace.synth.realism import Realism
 
-    cfg = BASELINE["synth"]
-    tmp = tmp_path_factory.mktemp("gate")
-    corpus = generate(tmp / "synth", n_articles=cfg["articles"], seed=cfg["seed"], base_dir=PTC_ARTICLES)
+    cfg = BASELINE[name]
+    realism = Realism.web() if cfg.get("realism") == "web" else None
+    corpus = generate(tmp / "synth", n_articles=cfg["articles"], seed=cfg["seed"], base_dir=PTC_ARTICLES,
+                      realism=realism)
     out = tmp / "out"
     with Store(out / "newstrace.duckdb") as store:
         analyze(Run(store=store, inputs=[corpus], out_dir=out, workers=2), parse_stages(cfg["stages"]))
     return score(corpus.parent / "truth.json", out)
 
 
+@pytest.fixture(scope="module")
+def synth_scores(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return _synth_scores(tmp_path_factory.mktemp("gate"), "synth")
+
+
 def test_synthetic_benchmark_floors(synth_scores: dict) -> None:
     _assert_floors("synth", synth_scores)
+
+
+def test_synthetic_benchmark_with_realism_floors(tmp_path: Path) -> None:
+    """The same benchmark with copies as real laundering leaves them (`synth.realism`, `--realism web`)."""
+    _assert_floors("synth_web", _synth_scores(tmp_path, "synth_web"))
 
 
 def test_pan13_sample_floors() -> None:

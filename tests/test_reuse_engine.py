@@ -295,6 +295,20 @@ def test_boilerplate_spans_are_disjoint_and_blanking_keeps_offsets():
     assert "Omega" not in blank and body[450:900] in blank
 
 
+def test_boilerplate_is_blanked_within_its_lines():
+    from newstrace.reuse.engine import _blank, boilerplate_spans
+    from newstrace.reuse.shingles import ShingleParams, fingerprint
+
+    masthead = "Omega Daily | News and analysis you will not find anywhere else since 2004"
+    story = "Ferry crews in Dunmore stopped work on Thursday after the operator announced a new summer rota."
+    text = masthead + "\n" + story + "\n" + masthead + "\n"
+    spans = boilerplate_spans(text, fingerprint(masthead), ShingleParams())
+    # the widening that winnowing needs stops at the line: the story's first and last words are not blanked
+    assert [text[a:b] for a, b in spans] == [masthead, masthead]
+    blank = _blank(text, spans)
+    assert blank.count("\n") == 3 and story in blank
+
+
 def test_same_outlet_copy_is_still_a_pair(corpus):
     base = next(a for a in corpus if a.id == "tiny-1")
     again = Article(id="tiny-1-again", text=base.text, outlet=base.outlet, published=T0 + timedelta(days=40))

@@ -14,7 +14,8 @@ newline; plain-text corpora with a blank line; wrapped text then just has more l
 - footer: the copy's text after its last run of three unchanged words (added lines such as "Source # Link" or
   a "Follow us" line), and the last line of either text when it is short (at most 30 words), changed, and
   either a third or more of its words are changed or the text has a masthead (the same footer with another
-  outlet's name and dates).
+  outlet's name and dates); the source's last line is none when it carries a denial or an attribution cue (the
+  copy cut the story's closing sentence).
 - lead: the changes before the copy's first run of three unchanged words, or in its first line (after any
   masthead) when a third of that line changed, widened to whole lines on both sides, when they touch at most
   two lines of each text.
@@ -29,6 +30,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
+from newstrace.edits.keys import cut_kind
 from newstrace.tokens import Tokens
 
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
@@ -140,7 +142,10 @@ def locate(source: str, copy: str, st: Tokens, ct: Tokens, same_c: list[bool], s
         foot_c = (min(a, foot_c[0]), max(b, foot_c[1])) if foot_c else (a, b)
     e.footer_c = foot_c
     if foot_c is not None or e.masthead_s is not None:
-        e.footer_s = _last_line(st, ls_, changed_s, e.masthead_s is not None, partial)
+        foot_s = _last_line(st, ls_, changed_s, e.masthead_s is not None, partial)
+        # a last line that denies or attributes is the story's own, which the copy cut, not a footer it swapped
+        if foot_s is not None and cut_kind(st.words[slice(*_words_in(st, foot_s))]) is None:
+            e.footer_s = foot_s
     if not partial:
         runs = [j for j in range(len(ct) - 2) if same_c[j] and same_c[j + 1] and same_c[j + 2]]
         e.lead_end = ct.starts[runs[0]] if runs else None

@@ -31,19 +31,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from newstrace.edits.keys import common_anchor, osa_distance, tolerance
+from newstrace.edits.keys import FUNCTION_WORDS, common_anchor, osa_distance, tolerance
 from newstrace.model import Injection
 from newstrace.tokens import Tokens, tokenize
 
 _SETOFF = set(",;:([–—-")
 _CLOSE = set(",;:)]–—-")
 _ODD_SPACE = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000]| {2,}")
-_STOP = frozenset(
-    "a an the of to in on at by for from with and or but as is are was were be been being that this these those it "
-    "its their his her he she they we you i not no so than then there here which who whom whose what when where "
-    "how all any some such into over under about after before between also has have had do does did will would "
-    "can could may might must shall should very more most other out up down off".split()
-)
 
 
 def _key(words: list[str]) -> str:
@@ -184,7 +178,7 @@ def find_injections(text: str) -> list[Injection]:
         places = [(i, n) for i, n in places if not any(s <= i - 1 < s + m for s, m in taken)]
         if len(places) < 3:
             continue
-        if all(w in _STOP for i, n in places[:1] for w in t.words[i:i + n]):
+        if all(w in FUNCTION_WORDS for i, n in places[:1] for w in t.words[i:i + n]):
             continue
         setoff = sum(_set_off(text, t.starts[i]) for i, _ in places)
         if setoff < 3 or setoff < 0.6 * len(places):

@@ -77,6 +77,15 @@ def common_anchor(anchors: list[str]) -> str:
     return next(a.split()[-1] for a in anchors if a and a.split()[-1].lower() == w)
 
 
+# Function words (lower-case, compared with normalised words): they link or frame a phrase and name nothing.
+FUNCTION_WORDS = frozenset(
+    "a an the of to in on at by for from with and or but as is are was were be been being that this these those it "
+    "its their his her he she they we you i not no so than then there here which who whom whose what when where "
+    "how all any some such into over under about after before between also has have had do does did will would "
+    "can could may might must shall should very more most other out up down off".split()
+)
+
+
 # Cue words of the sentences whose cut changes what a story claims (lower-case, compared with normalised words).
 DENIAL_CUES = frozenset(
     "deny denies denied denying denial denials rejected rejects refuted refutes refute dismissed dismisses "

@@ -44,6 +44,7 @@ from newstrace.model import Edit, Passage, SystematicEdit
 from newstrace.tokens import Tokens, tokenize
 
 _CUT_MAX_WORDS = 80
+_FOOTER_WORDS = 30  # words a copy may print after its story (a footer) and still end where its source was cut
 
 
 @dataclass
@@ -89,7 +90,7 @@ class _Unit:
     swords: list[str]
     cwords: list[str]
     aligned: bool = True  # False: text outside every aligned region, which only the edges and cuts look at
-    between: bool = False  # unaligned source text between two aligned regions
+    may_cut: bool = False  # unaligned source text that may still be a targeted cut (see `diff_pair`)
 
 
 def _words(t: Tokens, a: int, b: int) -> tuple[int, int]:
@@ -432,7 +433,7 @@ def _edges(units: list[_Unit], source: str, copy: str, st: Tokens, ct: Tokens) -
     return locate(source, copy, st, ct, same_c, same_s, tail)
 
 
-# `Script.source_free` (each with whether it lies between aligned regions of the source), `Script.copy_free`
+# `Script.source_free` (each with whether it may be a targeted cut), `Script.copy_free`
 Free = tuple[list[tuple[int, int, int, bool]], list[tuple[int, int, int]]]
 
 
@@ -443,7 +444,7 @@ def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Token
     units = _resplit(_split_replaces(units, copy, ct), st, ct)
     # Text outside the aligned regions was not copied: it is no edit, but it is where an outlet's masthead and
     # footer and a rewritten lead are, so it takes part in judging those (and nothing else).
-    outside = [_outside(a, b, p, st, ct, source_side=True, between=mid) for a, b, p, mid in free[0]] + \
+    outside = [_outside(a, b, p, st, ct, source_side=True, may_cut=cut) for a, b, p, cut in free[0]] + \
               [_outside(a, b, p, st, ct, source_side=False) for a, b, p in free[1]]
     found = _from_units(units, outside, edits, source, copy, st, ct)
     for w in wraps:
@@ -455,27 +456,29 @@ def _systematic(edits: list[Edit], source: str, copy: str, st: Tokens, ct: Token
     return found
 
 
-def _outside(a: int, b: int, point: int, st: Tokens, ct: Tokens, source_side: bool, between: bool = False) -> _Unit:
-    """A stretch of unaligned text as a unit (a delete for the source's, an insert for the copy's); `between`: a
-    source stretch between two aligned regions, which may be a targeted cut."""
+def _outside(a: int, b: int, point: int, st: Tokens, ct: Tokens, source_side: bool, may_cut: bool = False) -> _Unit:
+    """A stretch of unaligned text as a unit (a delete for the source's, an insert for the copy's); `may_cut`: a
+    source stretch that may be a targeted cut."""
     if source_side:
         i0, i1 = _words(st, a, b)
-        return _Unit("delete", a, b, point, point, st.words[i0:i1], [], aligned=False, between=between)
+        return _Unit("delete", a, b, point, point, st.words[i0:i1], [], aligned=False, may_cut=may_cut)
     j0, j1 = _words(ct, a, b)
     return _Unit("insert", point, point, a, b, [], ct.words[j0:j1], aligned=False)
 
 
 def _relabel(w: Wrap, source: str, copy: str, ct: Tokens) -> list[SystematicFinding]:
-    """The relabel finding, and its misses (the name left as it was) when there are any."""
+    """The relabel finding, and its misses (the name left as it was) when there are any. A label that replaced
+    words of the old name's phrase ("Delhi government" -> "the Delhi regime") is a `replace` of that phrase."""
+    kind = "replace" if w.replaced else "relabel"
     labels = Counter(copy[o.c0:o.c1] for o in w.places)
     names = Counter(source[o.s0:o.s1] for o in w.places)
     spans = [[o.c0, o.c1] for o in w.places]
-    out = [SystematicFinding("relabel", names.most_common(1)[0][0], labels.most_common(1)[0][0], len(spans), spans,
+    out = [SystematicFinding(kind, names.most_common(1)[0][0], labels.most_common(1)[0][0], len(spans), spans,
                              "", [v for v, _ in labels.most_common()])]
     miss = missed(w, copy, ct)
     if miss:
         raw = Counter(copy[a:b] for a, b in miss)
-        out.append(SystematicFinding("relabel_missed", names.most_common(1)[0][0], raw.most_common(1)[0][0],
+        out.append(SystematicFinding(f"{kind}_missed", names.most_common(1)[0][0], raw.most_common(1)[0][0],
                                      len(miss), [list(x) for x in miss], "", sorted(raw)))
     return out
 
@@ -530,8 +533,8 @@ def _from_units(units: list[_Unit], outside: list[_Unit], edits: list[Edit], sou
     for k, u in enumerate(units):
         # a targeted cut is a clause to a paragraph, gone without a replacement; a long stretch of source that a
         # partial copy never took up is not one, nor is source text a partial copy replaced with its own, nor
-        # unaligned text at either end of the source
-        if k in used or not (u.aligned or u.between) or u.kind == "insert" or \
+        # unaligned text that cannot be a cut (`diff_pair`)
+        if k in used or not (u.aligned or (u.may_cut and not ed.partial)) or u.kind == "insert" or \
                 not 2 <= len(u.swords) <= _CUT_MAX_WORDS or \
                 2 * len(u.cwords) > len(u.swords) or (ed.partial and u.cwords):
             continue
@@ -570,11 +573,15 @@ def diff_pair(source: str, copy: str, passages: list[Passage]) -> PairEdits:
     script: Script = edit_script_tokens(source, copy, passages, st, ct)
     edits = script.edits
     anchors = [anchor_before(copy, ct, e.copy_start) if e.kind in ("insert", "replace") else "" for e in edits]
-    # unaligned source text between two aligned regions (a sentence cut where the copy reordered its paragraphs)
-    # can still be a targeted cut; at either end it is the rest of an article, not a cut
+    # Unaligned source text between two aligned regions (a sentence cut where the copy reordered its paragraphs)
+    # can still be a targeted cut, and so can the source's ending when the copy's story stops with its last
+    # passage (at most a footer after it): the copy dropped the closing lines, where a denial often stands.
+    # Anywhere else it is the rest of an article that a partial copy did not take up.
     s_lo = min((p.source_start for p in passages), default=0)
     s_hi = max((p.source_end for p in passages), default=0)
-    interior = [(a, b, c, s_lo < a and b < s_hi) for a, b, c in script.source_free]
-    found = _systematic(edits, source, copy, st, ct, (interior, script.copy_free))
+    c_hi = max((p.copy_end for p in passages), default=len(copy))
+    copy_stops = len(ct.words) - bisect_left(ct.starts, c_hi) <= _FOOTER_WORDS
+    may_cut = [(a, b, c, s_lo < a and (b < s_hi or copy_stops)) for a, b, c in script.source_free]
+    found = _systematic(edits, source, copy, st, ct, (may_cut, script.copy_free))
     return PairEdits(edits, found, anchors, [(a, b) for a, b, _ in script.source_free],
                      [(a, b) for a, b, _ in script.copy_free])

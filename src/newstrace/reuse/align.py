@@ -76,6 +76,13 @@ class AlignParams:
         words beyond them, a line break costing `line_cost` and an edge line with under `line_share` of its
         words equal given up; then passages the copier only interrupted (gaps of at most `merge_chars`
         characters on both sides) are joined, and passages inside headline lists on both sides dropped.
+    reorder_cover, reorder_words: a box that is not near-verbatim but whose copy side is `reorder_cover` verbatim
+        runs of `reorder_words` words or more, on two or more diagonals (short paragraphs reordered, which the
+        seeds' merge took for a local reshuffle), gives way to those runs; pieces of a passage split around a
+        moved paragraph need `reorder_words` equal words.
+    line_words: in a pair with a near-verbatim passage, a copy paragraph of this many words or more that no
+        passage holds and that stands, lightly edited, in a paragraph of the source is a passage
+        (`refine.moved_lines`).
     summary: run the second pass for summaries. Its copy side is a run of content words (found by X-drop with
         drop `summary_xdrop`) in which a word found in the source scores 1 - t and any other -t, where t is
         `summary_cover` or the pair's chance rate plus `summary_lift`, whichever is higher; the run needs
@@ -119,6 +126,9 @@ class AlignParams:
     line_cost: float = 2.0
     line_share: float = 0.75
     merge_chars: int = 300
+    reorder_cover: float = 0.6
+    reorder_words: int = 10
+    line_words: int = 15
 
 
 # A seed: the token ranges [c0, c1] in the copy and [s0, s1] in the source that share one key.
@@ -170,9 +180,6 @@ def _prepare_cached(text: str, stem: int) -> _Text:
                  refine.Side.of(text, tok, word_ids), refine.token_spans(tok, refine.furniture(text)))
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
 def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keys of each content word paired with each of its next `window` ones: (key, first token, last token).
 
@@ -185,7 +192,7 @@ def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
             break
         a, b = h[:-d], h[d:]
         with np.errstate(over="ignore"):
-            keys.append(np.minimum(a, b) * _MIX + np.maximum(a, b))
+            keys.append(np.minimum(a, b) * refine.MIX + np.maximum(a, b))
         lo.append(pos[:-d])
         hi.append(pos[d:])
     if not keys:
@@ -546,23 +553,37 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
     split around text moved into them, passages the copier only interrupted joined, headline lists left out."""
     st, ct = src.tokens, cp.tokens
 
-    def settle(b: refine.Box, walls: tuple[refine.Box, ...] = ()) -> list[refine.Box] | None:
-        return refine.refine_edges(b, src.side, cp.side, margin=p.margin, min_words=p.exact_words,
+    def settle(b: refine.Box, walls: tuple[refine.Box, ...] = (), min_words: int = p.exact_words,
+               margin: int = p.margin) -> list[refine.Box] | None:
+        return refine.refine_edges(b, src.side, cp.side, margin=margin, min_words=min_words,
                                    line_cost=p.line_cost, line_share=p.line_share, wall_chars=p.merge_chars,
                                    walls=walls)
 
+    # one pass finds the runs of both lengths (the length only filters the chained runs)
+    found = refine.exact_runs(src.grams, cp.grams, min_words=min(p.exact_words, p.reorder_words))
+    all_runs = [(r, words) for r, words in found if words >= p.exact_words]
+    short_runs = [r for r, words in found if words >= p.reorder_words]
     # boxes that are not near-verbatim (paraphrase, summaries) keep the seeds' edges and explain any verbatim run
-    # that touches them; short runs count only in a pair with a near-verbatim passage
+    # that touches them; short runs count only in a pair with a near-verbatim passage. A box that is mostly
+    # verbatim runs out of order (short paragraphs reordered, which the seeds' merge took for a local reshuffle)
+    # is those runs, settled one by one, and no box of its own.
     settled: list[refine.Box] = []
     loose: list[refine.Box] = []
+    reordered = False
     for b in boxes:
         pieces = settle(b)
         if pieces is None:
+            inside = [r for r in short_runs if refine.within(r, b)]
+            if refine.reordered_runs(b, inside, p.reorder_cover):
+                reordered = True
+                # settled within themselves: a word diff beyond one would pair it with its reordered neighbours
+                settled += [x for r in inside for x in settle(r, min_words=p.reorder_words, margin=0) or [r]]
+                continue
             b = _take_identical(b, src, cp)
             loose.append(b)
         settled += [b] if pieces is None else pieces
-    verbatim = len(settled) > len(loose)
-    runs = [r for r, words in refine.exact_runs(src.grams, cp.grams, min_words=p.exact_words)
+    verbatim = reordered or len(settled) > len(loose)
+    runs = [r for r, words in all_runs
             if (verbatim or words >= p.exact_alone)
             and not any(refine.overlap(r[0], r[1], b[0], b[1]) for b in loose)]
     # a run where a passage already has it adds nothing; nor does another reading of the same copy words (text
@@ -573,6 +594,9 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
                                 for r in placed):
             continue
         settled += [x for x in settle(run) or [run] if not any(refine.same_place(x, b) for b in settled)]
+    # a short paragraph moved elsewhere, its typos breaking every run long enough: matched as a paragraph
+    if verbatim:
+        settled += refine.moved_lines(src.side, cp.side, settled, min_words=p.line_words)
     # a passage that holds, on one side, the text of another passage (a paragraph moved into it, or moved out
     # of it) is settled again in pieces that do not cross it
     boxes = []
@@ -583,9 +607,15 @@ def _settle(boxes: list[refine.Box], src: _Text, cp: _Text, p: AlignParams) -> l
         return []
     boxes = refine.merge_interrupted(boxes, st, ct, p.merge_chars)
     # two pages that list the same headlines share page furniture, not an article: a passage mostly in such lists on
-    # both sides goes, and one that starts (or ends) in them on both sides is cut back to the article
-    out = [refine.clip(b, cp.furniture, src.furniture) for b in boxes
-           if min(refine.inside_share(b[0], b[1], cp.furniture), refine.inside_share(b[2], b[3], src.furniture)) < 0.5]
+    # both sides goes, and so does one in such a list on one side that is a line of its own on the other (a
+    # headline the other page prints alone); one that starts (or ends) in them on both sides is cut back
+    out = []
+    for b in boxes:
+        in_c, in_s = refine.inside_share(b[0], b[1], cp.furniture), refine.inside_share(b[2], b[3], src.furniture)
+        if min(in_c, in_s) >= 0.5 or (in_c >= 0.5 and refine.lone_line(src.side, b[2], b[3])) or \
+                (in_s >= 0.5 and refine.lone_line(cp.side, b[0], b[1])):
+            continue
+        out.append(refine.clip(b, cp.furniture, src.furniture))
     out = [b for b in out if b[0] <= b[1] and b[2] <= b[3]]
     out = [b if b in loose else _take_identical(b, src, cp, in_line=True) for b in out]
     # a box mostly inside another on the copy side (a run the merged passage took in) is not a passage of its own

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import multiprocessing as mp
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ def boilerplate_spans(text: str, boiler: np.ndarray, params: ShingleParams) -> l
     """Raw character spans of `text` covered by boilerplate shingles.
 
     Only winnowed hashes are known to be boilerplate, and winnowing keeps at least one per `window` shingles,
-    so gaps of up to `window` words between hits are closed, and each run is widened by `window - 1` words.
+    so gaps of up to `window` words between hits are closed, and each run is widened by `window - 1` words
+    within its lines.
     """
     wh, starts, ends = word_spans(text)
     if len(wh) < params.n:
@@ -126,6 +128,11 @@ def boilerplate_spans(text: str, boiler: np.ndarray, params: ShingleParams) -> l
     out: list[tuple[int, int]] = []
     for a, b in spans:
         s, e = int(starts[max(0, a - w + 1)]), int(ends[min(last, b + w - 1)])
+        # boilerplate is whole lines (a masthead, a footer): the widening stops at the line's ends, short of the
+        # story's first and last words
+        s = max(s, text.rfind("\n", 0, int(starts[a])) + 1)
+        nl = text.find("\n", int(ends[b]))
+        e = min(e, nl) if nl >= 0 else e
         if out and s <= out[-1][1]:  # widening can make neighbours overlap
             out[-1] = (out[-1][0], max(out[-1][1], e))
         else:
@@ -134,12 +141,14 @@ def boilerplate_spans(text: str, boiler: np.ndarray, params: ShingleParams) -> l
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the characters of `spans` made spaces, line breaks kept: the aligner reads paragraphs from
+    them (`reuse.refine`), and a blanked masthead must not join the story's first paragraph."""
     if not spans:
         return text
     parts, pos = [], 0
     for a, b in spans:
         parts.append(text[pos:a])
-        parts.append(" " * (b - a))
+        parts.append(re.sub(r"[^\n]", " ", text[a:b]))
         pos = b
     parts.append(text[pos:])
     return "".join(parts)

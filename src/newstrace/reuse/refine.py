@@ -15,11 +15,18 @@ token indices `(c0, c1, s0, s1)` (copy first, both ends inclusive):
   inside and at the ends is bridged, while a boilerplate line next to the passage (another outlet's masthead
   that shares "News and analysis since") stays out. Passages with few equal words (paraphrase, summaries)
   keep the edges their seeds gave.
+- `reordered_runs`: a box the seeds drew over short paragraphs in another order (their chains sit too close to
+  stay apart) is not near-verbatim as a whole, but is mostly verbatim runs on several diagonals: it gives way
+  to those runs.
+- `moved_lines`: a short paragraph moved elsewhere with a typo or two keeps no run long enough; a copy
+  paragraph that no passage holds is matched with the source paragraph that holds most of its words.
 - `merge_interrupted`: two passages in the same order on both sides, with no other passage between them and at
   most `gap_chars` of text between them on each side, are one passage.
 - `furniture`: headline lists (three or more consecutive short lines that start with a capital and end without
-  sentence punctuation: "Recent Posts" and its headlines). A passage mostly inside such lists on both sides is
-  page furniture that two pages share, not reuse; one that only starts or ends in them on both sides is cut back.
+  sentence punctuation, three of them four words or more: "Recent Posts" and its headlines). A passage mostly
+  inside such lists on both sides is page furniture that two pages share, not reuse, and so is a headline in
+  such a list on one page that the other prints as a line of its own (`lone_line`); one that only starts or ends
+  in them on both sides is cut back.
 """
 
 from __future__ import annotations
@@ -37,33 +44,44 @@ from newstrace.tokens import Tokens
 Box = tuple[int, int, int, int]  # (c0, c1, s0, s1): token indices in the copy and the source, inclusive
 
 
+# a line break inside a sentence: after a non-blank line, before a lower-case word (group 2 must be lower case)
+_WRAP = re.compile(r"\S[ \t\r]*(\n)(?=[ \t]*(\w))")
+
+
 @dataclass(frozen=True)
 class Side:
-    """One text as the word diff sees it: raw text, tokens, word ids (equal words, equal ids), line breaks."""
+    """One text as the word diff sees it: raw text, tokens, word ids (equal words, equal ids), line breaks.
+
+    A line break is a boundary (between a masthead and the story, two paragraphs, two headlines) unless it only
+    wraps a sentence: a single break followed by a lower-case word (prose hard-wrapped at a fixed width, where
+    the last line of a paragraph may hold one word)."""
 
     text: str
     tokens: Tokens
     ids: list[int]
-    newlines: list[int]  # offsets of "\n" in text
-    broken: list[bool]  # for each token, whether a line break comes between it and the token before
+    newlines: list[int]  # offsets of "\n" in text: its lines
+    boundaries: list[int]  # the newlines that are no mere wrap
+    broken: list[bool]  # for each token, whether a boundary comes between it and the token before
 
     @classmethod
     def of(cls, text: str, tokens: Tokens, ids: list[int]) -> Side:
         newlines = [m.start() for m in re.finditer("\n", text)]
-        lines = np.searchsorted(np.array(newlines, dtype=np.int64), np.array(tokens.starts, dtype=np.int64),
+        wraps = {m.start(1) for m in _WRAP.finditer(text) if m.group(2).islower()}
+        boundaries = [n for n in newlines if n not in wraps]
+        lines = np.searchsorted(np.array(boundaries, dtype=np.int64), np.array(tokens.starts, dtype=np.int64),
                                 side="right")
         broken = np.zeros(len(lines), dtype=bool)
         broken[1:] = lines[1:] != lines[:-1]
-        return cls(text, tokens, ids, newlines, broken.tolist())
+        return cls(text, tokens, ids, newlines, boundaries, broken.tolist())
 
     def breaks(self, a: int, b: int) -> bool:
-        """Whether text[a:b] holds a line break."""
-        return a < b and bisect_left(self.newlines, a) < bisect_left(self.newlines, b)
+        """Whether text[a:b] holds a boundary (a line break that does not merely wrap a sentence)."""
+        return a < b and bisect_left(self.boundaries, a) < bisect_left(self.boundaries, b)
 
     def line(self, pos: int) -> int:
         return bisect_right(self.newlines, pos)
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant that mixes hashes (golden ratio)
 
 
 def ngram_hashes(word_hash: np.ndarray, n: int) -> np.ndarray:
@@ -73,7 +91,7 @@ def ngram_hashes(word_hash: np.ndarray, n: int) -> np.ndarray:
     out = word_hash[: len(word_hash) - n + 1].copy()
     with np.errstate(over="ignore"):
         for k in range(1, n):
-            out = out * _MIX + word_hash[k : len(word_hash) - n + 1 + k]
+            out = out * MIX + word_hash[k : len(word_hash) - n + 1 + k]
     return out
 
 
@@ -147,6 +165,58 @@ def exact_runs(src: Grams, cp: Grams, *, n: int = RUN_GRAM, max_gap: int = 3, ma
     return out
 
 
+def line_tokens(side: Side) -> list[tuple[int, int]]:
+    """Inclusive token ranges of the text's lines (its paragraphs, in news text), empty lines left out."""
+    t = side.tokens
+    bounds = [-1] + side.newlines + [len(side.text)]
+    out = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        i, j = bisect_left(t.starts, a + 1), bisect_left(t.starts, b) - 1
+        if i <= j:
+            out.append((i, j))
+    return out
+
+
+def moved_lines(src: Side, cp: Side, boxes: list[Box], *, min_words: int = 10,
+                min_equal: float = 0.7) -> list[Box]:
+    """Paragraphs of the copy that no passage holds and that stand, lightly edited, in a paragraph of the source:
+    a short paragraph moved elsewhere, whose typos leave no verbatim run long enough (`exact_runs`).
+
+    A copy line of `min_words` words or more (not the first or the last of either page), under half inside the
+    copy side of `boxes`, is diffed with the source line that holds most of its words (the source may have
+    joined it to the paragraph next to it); the stretch from the first to the last equal word (or to the lines'
+    ends, when both are a word or two away) is a passage when it holds `min_words` equal words, `min_equal` of
+    its words on either side."""
+    # the first and last lines of a page are its masthead and footer, which pages of one outlet share
+    lines = [(c0, c1) for c0, c1 in line_tokens(cp)[1:-1]
+             if c1 - c0 + 1 >= min_words and sum(overlap(c0, c1, b[0], b[1]) for b in boxes) < (c1 - c0 + 1) / 2]
+    if not lines:
+        return []
+    s_lines = [(i, j, set(src.ids[i:j + 1])) for i, j in line_tokens(src)[1:-1]]
+    out: list[Box] = []
+    for c0, c1 in lines:
+        words = set(cp.ids[c0:c1 + 1])
+        s0, s1, shared = max(s_lines, key=lambda x: len(words & x[2]), default=(0, -1, set()))
+        if len(words & shared) < min_equal * len(words):
+            continue
+        equal = [(i1 + s0, j1 + c0, i2 - i1) for tag, i1, i2, j1, j2 in diff_opcodes(src.ids[s0:s1 + 1],
+                                                                                    cp.ids[c0:c1 + 1])
+                 if tag == "equal"]
+        if not equal:
+            continue
+        (si, cj, _), (sl, cl, k) = equal[0], equal[-1]
+        box = (cj, cl + k - 1, si, sl + k - 1)
+        # a typo in the first or last word or two of both lines: the paragraph still starts (ends) there
+        if cj - c0 <= 2 and si - s0 <= 2:
+            box = (c0, box[1], s0, box[3])
+        if c1 - box[1] <= 2 and s1 - box[3] <= 2:
+            box = (box[0], c1, box[2], s1)
+        total = sum(k for _, _, k in equal)
+        if total >= min_words and total >= min_equal * max(box[1] - box[0] + 1, box[3] - box[2] + 1):
+            out.append(box)
+    return out
+
+
 def overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     """Tokens shared by the inclusive ranges a0..a1 and b0..b1."""
     return max(0, min(a1, b1) - max(a0, b0) + 1)
@@ -161,6 +231,25 @@ def same_place(run: Box, box: Box) -> bool:
     slope = (box[3] - box[2] + 1) / max(1, box[1] - box[0] + 1)
     expected = box[2] + (run[0] - box[0]) * slope
     return abs(run[2] - expected) <= max(15.0, 0.1 * (box[1] - box[0] + 1))
+
+
+def reordered_runs(box: Box, runs: list[Box], cover: float, drift: int = 15, max_ratio: float = 1.5) -> bool:
+    """Whether `box` is verbatim runs out of order: its sides about as long (within `max_ratio`: a summary keeps
+    sentences of a far longer source), and runs that lie mostly inside it on both sides cover `cover` of its
+    copy side, standing on two or more diagonals (source minus copy position, `drift` words apart)."""
+    short, long_ = sorted((box[1] - box[0] + 1, box[3] - box[2] + 1))
+    if long_ > max_ratio * short:
+        return False
+    inside = sorted(r for r in runs if within(r, box))
+    if len({(r[2] - r[0]) // drift for r in inside}) < 2:
+        return False
+    covered, reach = 0, box[0] - 1
+    for r in inside:
+        lo, hi = max(r[0], reach + 1, box[0]), min(r[1], box[1])
+        if hi >= lo:
+            covered += hi - lo + 1
+            reach = hi
+    return covered >= cover * (box[1] - box[0] + 1)
 
 
 def holds_moved(b: Box, o: Box) -> bool:
@@ -420,27 +509,43 @@ _WRAPPED = re.compile(r"\b(?:a|an|and|as|at|by|for|from|in|into|of|on|or|the|to|
                       r"is|are|was|were|has|have|had|its|their|his|her)\s*$", re.IGNORECASE)
 
 
-def furniture(text: str, *, run: int = 3, max_words: int = 40) -> list[tuple[int, int]]:
+def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: int = 4) -> list[tuple[int, int]]:
     """Character spans of headline lists: `run`+ consecutive non-blank lines of at most `max_words` words that
     start with a capital (or a digit) and do not end like a sentence or a clause, nor with a function word as wrapped
-    prose does (a headline may end with "?" or "!"; a list's title line, "Most Read", is one of its lines)."""
+    prose does (a headline may end with "?" or "!"; a list's title line, "Most Read", is one of its lines), of which
+    `run`+ have `headline_words` words or more: headlines are phrases, while the lines of a list of names ("Ines
+    Marlow", "Tomas Rell") are a story's own text."""
     out: list[tuple[int, int]] = []
     cur: list[tuple[int, int]] = []
+    long_lines = 0
     if text.count("\n") < run - 1:
         return out
     for m in re.finditer(r"[^\n]*\S[^\n]*", text):
         line = m.group()
-        # words counted by spaces: a bound, not a tokenisation
-        if (line.count(" ") < max_words and not _LIST_END.search(line) and _LIST_START.match(line)
+        words = line.count(" ") + 1  # words counted by spaces: a bound, not a tokenisation
+        if (words <= max_words and not _LIST_END.search(line) and _LIST_START.match(line)
                 and not _WRAPPED.search(line)):
             cur.append(m.span())
+            long_lines += words >= headline_words
             continue
-        if len(cur) >= run:
+        if len(cur) >= run and long_lines >= run:
             out.append((cur[0][0], cur[-1][1]))
-        cur = []
-    if len(cur) >= run:
+        cur, long_lines = [], 0
+    if len(cur) >= run and long_lines >= run:
         out.append((cur[0][0], cur[-1][1]))
     return out
+
+
+def lone_line(side: Side, i: int, j: int, most: int = 40, share: float = 0.8) -> bool:
+    """Whether tokens i..j are a line of their own, as a headline is: at least `share` of one line of at most
+    `most` words."""
+    n = side.line(side.tokens.starts[i])
+    if n != side.line(side.tokens.starts[j]):
+        return False
+    start = side.newlines[n - 1] + 1 if n else 0
+    end = side.newlines[n] if n < len(side.newlines) else len(side.text)
+    words = bisect_left(side.tokens.starts, end) - bisect_left(side.tokens.starts, start)
+    return words <= most and j - i + 1 >= share * words
 
 
 def token_spans(t: Tokens, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

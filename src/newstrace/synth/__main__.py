@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--seed", type=int, default=13)
     g.add_argument("--base", type=Path, default=None, help="folder of base .txt articles (default: PTC train)")
     g.add_argument("--no-filler", action="store_true", help="base texts only; fail if they do not suffice")
+    g.add_argument("--realism", choices=("off", "web"), default="off",
+                   help="web: what real laundering does beyond the planted edits (newstrace.synth.realism)")
     s = sub.add_parser("score", help="score an analyze --out folder against truth.json; prints JSON")
     s.add_argument("truth", type=Path)
     s.add_argument("analyze_dir", type=Path)
@@ -28,9 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "generate":
             from newstrace.synth.generate import generate
+            from newstrace.synth.realism import Realism
 
             path = generate(args.out, n_articles=args.n_articles, seed=args.seed, base_dir=args.base,
-                            filler=not args.no_filler)
+                            filler=not args.no_filler, realism=Realism.web() if args.realism == "web" else None)
             print(path)
         elif args.cmd == "score":
             from newstrace.eval.synth_score import score

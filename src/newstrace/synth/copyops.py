@@ -39,6 +39,7 @@ class CopyState:
     edits: list[Edit] = field(default_factory=list)
     log: list[dict] = field(default_factory=list)
     used_terms: set[str] = field(default_factory=set)
+    sep: str = "\n\n"  # between paragraphs ("\n" as a text extractor joins them: `realism.page`)
 
     def add(self, edit: Edit) -> int:
         self.edits.append(edit)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +29,16 @@ from newstrace.synth.base import BaseArticle, load_base, split_sentences
 from newstrace.synth.ngram import NGramModel
 from newstrace.synth.operations import DENIAL_RE, Edit, Para, Piece, render
 from newstrace.synth.outlets import PATRONS, PHRASES, Outlet, make_outlets
+from newstrace.synth.realism import Realism
+from newstrace.synth.realism import apply as apply_realism
+from newstrace.synth.realism import briefs as realism_briefs
 from newstrace.synth.truth import Block, child_blocks
 from newstrace.synth.truthfile import write_truth
 
 EPOCH = datetime(2017, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 730
 FILLER_BATCH = 2000
+Launder = Callable[[copyops.CopyState], None]  # the `realism` options, applied to one copy
 
 
 @dataclass
@@ -68,7 +74,8 @@ class Art:
                 "text": self.text}
 
 
-def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None, sidebar: str | None = None) -> None:
+def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None, sidebar: str | None = None,
+             sep: str = "\n\n") -> None:
     """Adds the outlet's boilerplate (and its sidebar of headlines, if any), renders the text, and derives spans,
     blocks and edit spans."""
     o = art.outlet
@@ -83,13 +90,13 @@ def _publish(art: Art, body: list[Para], edits: list[Edit], parent: Art | None, 
     if sidebar:
         edits.append(Edit("sidebar", "", sidebar))
         paras.insert(1 if o.header else 0, [Piece(sidebar, None, False, len(edits) - 1)])
-    rendered = render(paras, edits)
+    rendered = render(paras, edits, sep)
     art.text = rendered.text
     spans, pos = [], 0
     for para in paras:
         n = sum(len(p.text) for p in para)
         spans.append((pos, pos + n))
-        pos += n + 2
+        pos += n + len(sep)
     has_bp = bool(o.header)
     art.boiler_spans = [spans[0], spans[-1]] if has_bp else []
     side = (1 if has_bp else 0) if sidebar else None
@@ -193,7 +200,7 @@ _TITLE_PREFIX = ["BREAKING: ", "Exclusive: ", "Report: ", "WATCH: "]
 
 def _derive(arts: list[Art], parent: Art, outlet: Outlet, lag_hours: float, mode: str, family: int,
             rng: np.random.Generator, model: NGramModel, phrase: str, headlines: list[str],
-            host: BaseArticle | None = None) -> Art:
+            host: BaseArticle | None = None, launder: Launder | None = None) -> Art:
     """Makes one copy of `parent` at `outlet`, applying the operations `mode` calls for."""
     title = parent.title
     if rng.random() < 0.2:
@@ -237,7 +244,9 @@ def _derive(arts: list[Art], parent: Art, outlet: Outlet, lag_hours: float, mode
             copyops.reorder(st, int(rng.integers(1, 3)))
     if not st.log:
         st.log.append({"op": "verbatim"})
-    _publish(art, st.paras, st.edits, parent, _sidebar(outlet, rng, headlines))
+    if launder is not None:
+        launder(st)
+    _publish(art, st.paras, st.edits, parent, _sidebar(outlet, rng, headlines), st.sep)
     art.log = st.log
     art.terms = st.used_terms | {x for e in st.edits if e.kind in ("insert", "replace", "relabel")
                                  for x in (e.phrase, e.copy_text) if x}
@@ -259,7 +268,7 @@ def _when(rng: np.random.Generator) -> datetime:
 
 def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet], rng: np.random.Generator,
             model: NGramModel, hosts: list[BaseArticle], hard: list[tuple[int, int, str, float]],
-            denials: set[tuple[int, ...]], headlines: list[str]) -> None:
+            denials: set[tuple[int, ...]], headlines: list[str], launder: Launder | None = None) -> None:
     nets = sorted({o.network for o in outlets if o.network})
     inds = [o for o in outlets if not o.network]
     paras = _plant_denial(origin.paragraphs, rng, denials) if rng.random() < 0.5 else origin.paragraphs
@@ -277,15 +286,17 @@ def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet],
         for o in (others[int(i)] for i in rng.choice(len(others), size=k, replace=False)):
             parent = copies[int(rng.integers(len(copies)))] if copies and rng.random() < 0.25 else root
             copies.append(_derive(arts, parent, o, float(rng.uniform(0.5, 18)), "network", f, rng, model,
-                                  phrase, headlines))
+                                  phrase, headlines, launder=launder))
         if rng.random() < 0.15:
             o = inds[int(rng.integers(len(inds)))]
-            _derive(arts, root, o, float(rng.uniform(48, 480)), "independent", f, rng, model, phrase, headlines)
+            _derive(arts, root, o, float(rng.uniform(48, 480)), "independent", f, rng, model, phrase, headlines,
+                    launder=launder)
     else:
         home, other = (inds[int(i)] for i in rng.choice(len(inds), size=2, replace=False))
         root = _fresh(arts, paras, origin.title, home, _when(rng), "origin", f, origin.name,
                       _sidebar(home, rng, headlines))
-        _derive(arts, root, other, float(rng.uniform(48, 480)), "independent", f, rng, model, "", headlines)
+        _derive(arts, root, other, float(rng.uniform(48, 480)), "independent", f, rng, model, "", headlines,
+                launder=launder)
     fam = [a for a in arts if a.family == f]
     used = {a.outlet.domain for a in fam}
     if hosts and rng.random() < 0.5:
@@ -293,7 +304,8 @@ def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet],
         free = [o for o in outlets if o.domain not in used]
         o = free[int(rng.integers(len(free)))]
         lag = rng.uniform(1, 18) if o.network and o.network == parent.outlet.network else rng.uniform(48, 480)
-        _derive(arts, parent, o, float(lag), "partial", f, rng, model, "", headlines, host=hosts.pop())
+        _derive(arts, parent, o, float(lag), "partial", f, rng, model, "", headlines, host=hosts.pop(),
+                launder=launder)
     if rng.random() < 0.35:
         free = [o for o in inds if o.domain not in used]
         o = free[int(rng.integers(len(free)))]
@@ -304,11 +316,13 @@ def _family(arts: list[Art], f: int, origin: BaseArticle, outlets: list[Outlet],
 
 
 def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path | None = None,
-             filler: bool = True) -> Path:
+             filler: bool = True, realism: Realism | None = None) -> Path:
     """Writes `corpus.jsonl` and `truth.json` into `out_dir` and returns the path of `corpus.jsonl`.
 
     `n_articles` is the exact corpus size. With `filler=False` every article comes from a base text, so
-    `n_articles` may not exceed what the base folder supports (a ValueError says so).
+    `n_articles` may not exceed what the base folder supports (a ValueError says so). `realism`: what real
+    laundering does beyond the planted edits (`synth.realism`), applied to every copy from a random stream of its
+    own; None or all off leaves the corpus as it was.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -317,6 +331,9 @@ def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path |
     if len(base) < 8:
         raise ValueError(f"need at least 8 usable base articles, found {len(base)}")
     model = NGramModel(b.body for b in base)
+    realism_rng = np.random.default_rng([seed, 29])
+    if realism is not None and realism.briefs:
+        base = realism_briefs(base, realism.briefs, realism_rng)
     outlets = make_outlets(rng, 3 if n_articles < 20000 else 4, 12 + min(150, n_articles // 2000))
     order = [int(i) for i in rng.permutation(len(base))]
     n_fam = max(1, min(n_articles // 8, int(len(base) * 0.35)))
@@ -327,10 +344,13 @@ def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path |
     arts: list[Art] = []
     hard: list[tuple[int, int, str, float]] = []
     denials: set[tuple[int, ...]] = set()
+    launder: Launder | None = None
+    if realism is not None and realism.on:
+        launder = partial(apply_realism, r=realism, model=model, rng=realism_rng)
     for f, bi in enumerate(origins):
         if len(arts) >= 0.75 * n_articles:
             break
-        _family(arts, f, base[bi], outlets, rng, model, hosts, hard, denials, headlines)
+        _family(arts, f, base[bi], outlets, rng, model, hosts, hard, denials, headlines, launder)
     # standalone negatives: the nearest base text to each origin first (same-topic hard negatives)
     used_origins = [bi for bi in origins if any(a.base == base[bi].name and a.role == "origin" for a in arts)]
     near = _hard_neighbours(base, used_origins, pool)
@@ -360,7 +380,7 @@ def generate(out_dir: Path, *, n_articles: int, seed: int = 13, base_dir: Path |
     _write_corpus(corpus, arts, n_articles, width, outlets, model, np.random.default_rng([seed, 7]))
     write_truth(out_dir / "truth.json", arts, outlets, hard,
                 {"seed": seed, "n_articles": n_articles, "n_filler": n_fill, "base_dir": str(base_dir or ""),
-                 "n_base": len(base)})
+                 "n_base": len(base), **({"realism": realism.to_json()} if launder else {})})
     return corpus
 
 

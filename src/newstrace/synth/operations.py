@@ -33,7 +33,7 @@ class Edit:
     """A planted edit of one copy against its parent; `copy_spans`/`seams` are filled in by `render`."""
 
     kind: str  # insert | replace | relabel | cut_attribution | cut_denial | lead | boilerplate | sidebar | noise
-    #            | appositive (the last three are not systematic)
+    #            | appositive | paraphrase | added_sentence | restyle (sidebar and after: not systematic)
     source_text: str
     copy_text: str
     phrase: str | None = None
@@ -73,6 +73,11 @@ def _split(para: Para, pos: int) -> tuple[Para, Para]:
         left.append(p)
         off = end
     return left, []
+
+
+def cut_at(para: Para, pos: int) -> tuple[Para, Para]:
+    """The paragraph cut in two at local offset `pos` (inside exact text only)."""
+    return _split(para, pos)
 
 
 def splice(para: Para, a: int, b: int, new: Para) -> Para:

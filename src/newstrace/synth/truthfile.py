@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from newstrace.synth.outlets import Outlet
 
 SYSTEMATIC_KINDS = ("insert", "replace", "relabel", "cut_attribution", "cut_denial", "lead", "boilerplate")
+# one-off edits listed among an article's operations, with their copy span
+_WORD_OPS = {"noise": "noise_word", "appositive": "appositive", "paraphrase": "paraphrased",
+             "added_sentence": "added_sentence", "restyle": "restyle"}
 
 
 def build_truth(arts: list[Art], outlets: list[Outlet], hard: list[tuple[int, int, str, float]],
@@ -42,9 +45,8 @@ def build_truth(arts: list[Art], outlets: list[Outlet], hard: list[tuple[int, in
     fam_name = {f: f"fam-{f + 1:04d}" for f in sorted({a.family for a in arts if a.family is not None})}
     articles = []
     for a in arts:
-        ops = list(a.log) + [{"op": "noise_word" if e.kind == "noise" else "appositive",
-                              "source_text": e.source_text, "copy_text": e.copy_text, "copy_span": e.copy_spans[0]}
-                             for e in a.edits if e.kind in ("noise", "appositive") and e.copy_spans]
+        ops = list(a.log) + [{"op": _WORD_OPS[e.kind], "source_text": e.source_text, "copy_text": e.copy_text,
+                              "copy_span": e.copy_spans[0]} for e in a.edits if e.kind in _WORD_OPS and e.copy_spans]
         articles.append({"id": a.id, "url": a.url, "outlet": a.outlet.domain, "published": a.row()["published"],
                          "title": a.title, "role": a.role,
                          "family": fam_name.get(a.family) if a.family is not None else None,
