@@ -219,3 +219,12 @@ def test_passages_from_blocks_follow_a_reorder() -> None:
                    {"source_start": 304, "source_end": 454, "copy_start": 162, "copy_end": 312}]
     # boilerplate (skipped tags) is never owned, so it never makes a passage
     assert child_blocks(1, [(0, 150, Piece(p1, None, False, 7))], [], {7}) == []
+
+
+def test_headline_drops_a_lone_punctuation_word() -> None:
+    from newstrace.synth.generate import _headline
+
+    # a fragment ending in a word of punctuation alone used to trim it to "" and loop forever
+    assert _headline("the minister said on friday that ,") == "The minister said on friday"
+    assert _headline("ministers meet in the capital -- ;") == "Ministers meet in the capital"
+    assert _headline("a b c") == "A b c"

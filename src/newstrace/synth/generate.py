@@ -394,7 +394,10 @@ def _headline(text: str) -> str:
     punctuation, and starts with a capital."""
     words = text.split()
     while len(words) > 3 and (words[-1].lower().strip(",;:'\"") in _TAIL_WORDS or not words[-1][-1:].isalnum()):
-        words = words[:-1] if words[-1].lower().strip(",;:'\"") in _TAIL_WORDS else words[:-1] + [words[-1][:-1]]
+        last = words[-1]
+        trimmed = last[:-1] if last.lower().strip(",;:'\"") not in _TAIL_WORDS else ""
+        # a word that was only punctuation is dropped outright: trimming it to "" would loop forever
+        words = words[:-1] + ([trimmed] if trimmed else [])
     out = " ".join(words)
     return out[:1].upper() + out[1:]
 
