@@ -228,3 +228,26 @@ def test_headline_drops_a_lone_punctuation_word() -> None:
     assert _headline("the minister said on friday that ,") == "The minister said on friday"
     assert _headline("ministers meet in the capital -- ;") == "Ministers meet in the capital"
     assert _headline("a b c") == "A b c"
+
+
+def test_filler_sidebars_are_headline_lists(tmp_path) -> None:
+    """Fillers' titles are phrases of several words starting on a word, so a filler page's sidebar lists
+    headlines as a real one does (a two-word title or one opening with a comma is no headline)."""
+    from newstrace.reuse.refine import furniture
+
+    need(PTC_ARTICLES)
+    generate(tmp_path, n_articles=900, seed=3)
+    truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
+    planted = {a["id"] for a in truth["articles"]}
+    sidebars = 0
+    for line in (tmp_path / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["id"] in planted:
+            continue
+        assert len(row["title"].split()) >= 6 and row["title"][:1].isalnum(), row["title"]
+        start = row["text"].find("Recent Posts\n")
+        if start >= 0:
+            end = row["text"].find("\n\n", start)
+            assert any(a <= start and end <= b for a, b in furniture(row["text"])), row["text"][start:end]
+            sidebars += 1
+    assert sidebars >= 20

@@ -389,6 +389,30 @@ _TAIL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", 
                "his", "her"}
 
 
+def _filler_titles(runs: list[str], min_words: int = 6, max_words: int = 14) -> list[str]:
+    """Titles for fillers, cut from short runs of n-gram text read as one stream of words: each starts on a
+    word (the model can start a run with a comma) and ends at the first sentence end after `min_words` words, or
+    after `max_words` words.
+
+    Cut at each run's first full stop instead, a run like "This and. ..." made a two-word title, and a sidebar
+    listing it held a line that no headline list has (see `_headline`)."""
+    words = [w for run in runs for w in run.split()]
+    titles: list[str] = []
+    k = 0
+    while k < len(words):
+        while k < len(words) and not any(ch.isalnum() for ch in words[k]):
+            k += 1
+        end = k
+        while end < len(words) and end - k < max_words:
+            end += 1
+            if end - k >= min_words and words[end - 1].endswith("."):
+                break
+        if end - k >= min_words:
+            titles.append(" ".join(words[k:end]).rstrip("."))
+        k = end
+    return titles
+
+
 def _headline(text: str) -> str:
     """An n-gram sentence fragment made to read like a headline: it ends on a content word, with no trailing
     punctuation, and starts with a capital."""
@@ -398,8 +422,9 @@ def _headline(text: str) -> str:
         trimmed = last[:-1] if last.lower().strip(",;:'\"") not in _TAIL_WORDS else ""
         # a word that was only punctuation is dropped outright: trimming it to "" would loop forever
         words = words[:-1] + ([trimmed] if trimmed else [])
-    out = " ".join(words)
-    return out[:1].upper() + out[1:]
+    # a fragment already down to three words still loses its trailing punctuation ("the diplomats,")
+    out = " ".join(words).rstrip(",;:.'\"-")
+    return (out[:1].upper() + out[1:]) or text
 
 
 def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list[Outlet], model: NGramModel,
@@ -416,7 +441,7 @@ def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list
                 continue
             if not batch:
                 batch = model.generate(frng, FILLER_BATCH)[::-1]
-                titles = [t.split(".")[0] for t in model.generate(frng, FILLER_BATCH, 16)][::-1]
+                titles = _filler_titles(model.generate(frng, FILLER_BATCH, 16))[:FILLER_BATCH][::-1]
             body, title = batch.pop(), titles.pop()
             o = outlets[int(frng.integers(len(outlets)))]
             side = ("\n".join(["Recent Posts"] + [_headline(t) for t in titles[-5:]])
