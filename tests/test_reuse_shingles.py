@@ -140,3 +140,20 @@ def test_parallel_corpus_shingling_equals_one_batch(seed_text):
     docs, hashes = shingle_rows(texts, p)
     d2, h2 = shingle_corpus(texts, p, workers=2, min_parallel=10, chunk=37)
     assert np.array_equal(docs, d2) and np.array_equal(hashes, h2)
+
+
+def test_headline_lists_are_left_out_of_the_shingles():
+    sidebar = ("Recent Posts\nMinisters meet in the capital over the harbour plan\nFloods close the northern rail line"
+               " for a week\nCouncil votes to rebuild the old market hall\nTeachers strike over pay in three regions")
+    body_a = "\n\n".join(f"The harbour board met on day {k} and said the plan would cost more than it had hoped."
+                         for k in range(12))
+    body_b = "\n\n".join(f"Another story entirely, told in paragraph {k} of the page about the weather."
+                         for k in range(12))
+    with_a, with_b = f"Masthead\n\n{sidebar}\n\n{body_a}", f"Masthead\n\n{sidebar}\n\n{body_b}"
+    # the two pages share their sidebar, and nothing of it is a key: only the story's own words are
+    assert np.intersect1d(fingerprint(with_a), fingerprint(with_b)).size == 0
+    blanked = f"Masthead\n\n{' ' * len(sidebar)}\n\n{body_a}"
+    assert fingerprint(with_a).tolist() == fingerprint(blanked).tolist()
+    # with the option off, the sidebar's words make keys the two pages share
+    off = ShingleParams(furniture=False)
+    assert np.intersect1d(fingerprint(with_a, off), fingerprint(with_b, off)).size >= 3

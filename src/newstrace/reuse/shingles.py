@@ -52,10 +52,13 @@ _powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=np.uint64), np.ones(1
 
 @dataclass(frozen=True)
 class ShingleParams:
-    """n: words per shingle. window: winnowing window in shingles (1 keeps every shingle)."""
+    """n: words per shingle. window: winnowing window in shingles (1 keeps every shingle). furniture: leave out the
+    words of headline lists (`refine.furniture`: a "Recent Posts" sidebar), which the aligner never reports as
+    reuse either; two pages listing the same headlines would otherwise be a candidate pair to align."""
 
     n: int = 5
     window: int = 8
+    furniture: bool = True
 
 
 def words_of(text: str) -> list[str]:
@@ -304,7 +307,24 @@ def shingle_rows(texts: Iterable[str], params: ShingleParams | None = None) -> t
     return np.concatenate(out_d).astype(np.int32), np.concatenate(out_h)
 
 
+def without_furniture(text: str) -> str:
+    """`text` with its headline lists (`refine.furniture`) made spaces, so that no shingle holds their words."""
+    from newstrace.reuse.refine import furniture
+
+    spans = furniture(text)
+    if not spans:
+        return text
+    parts, pos = [], 0
+    for a, b in spans:
+        parts += [text[pos:a], " " * (b - a)]
+        pos = b
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _rows_slice(texts: Sequence[str], p: ShingleParams) -> tuple[np.ndarray, np.ndarray]:
+    if p.furniture:
+        texts = [without_furniture(t) for t in texts]
     wh, _, _, b = _scan(texts)
     docs, vals = _winnow_batch(ngram_hashes(wh, p.n), b, p)
     return _sorted_distinct(docs, vals)
