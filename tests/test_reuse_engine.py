@@ -314,3 +314,14 @@ def test_same_outlet_copy_is_still_a_pair(corpus):
     again = Article(id="tiny-1-again", text=base.text, outlet=base.outlet, published=T0 + timedelta(days=40))
     res = find_reuse([base, again], workers=1)
     assert [(p.source, p.copy) for p in res.pairs] == [("tiny-1", "tiny-1-again")]
+
+
+def test_component_order_groups_pairs_of_one_family():
+    import numpy as np
+
+    from newstrace.reuse.engine import component_order
+
+    # two families {0, 4, 1} and {2, 3, 9}, and {5, 6}; pairs keep their order inside each
+    a, b = np.array([0, 5, 1, 2, 7, 3]), np.array([4, 6, 4, 3, 8, 9])
+    assert component_order(a, b).tolist() == [0, 2, 3, 5, 1, 4]
+    assert component_order(np.empty(0, np.int32), np.empty(0, np.int32)).tolist() == []

@@ -375,6 +375,26 @@ def _analyse_in_worker(job: PairJob) -> ReusePair | str | None:
     return _analyse_limited(job, _CTX)
 
 
+def component_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Indices of the pairs `(a[k], b[k])` grouped by connected component (each component at its smallest
+    document, pairs in their given order inside it).
+
+    Every text of a family meets each of its partners inside one run of jobs, so a worker's cache of prepared
+    texts (`align._prepare_cached`) holds it for all of them, rather than tokenising it again for each pair."""
+    if len(a) == 0:
+        return np.empty(0, dtype=np.int64)
+    label = np.arange(int(max(a.max(), b.max())) + 1)
+    while True:  # label propagation with pointer jumping: every document ends at its component's smallest
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        label = label[label]
+        if np.array_equal(label, before):
+            break
+    return np.argsort(label[a], kind="stable")
+
+
 def find_reuse(
     articles: Sequence[Article],
     *,
@@ -402,7 +422,9 @@ def find_reuse(
     cands = find_candidates(articles, p, con, workers, progress)
     ctx = PairContext(p, aparams, cands.boilerplate, min_passage_chars, pair_seconds)
     jobs: list[PairJob] = []
-    for i, j, shared in zip(cands.a.tolist(), cands.b.tolist(), cands.shared_boiler.tolist(), strict=True):
+    order = component_order(cands.a, cands.b).tolist()
+    for i, j, shared in zip(cands.a[order].tolist(), cands.b[order].tolist(), cands.shared_boiler[order].tolist(),
+                            strict=True):
         src, cp, dated = order_pair(articles[i], articles[j])
         same = src.outlet is not None and src.outlet == cp.outlet
         jobs.append(PairJob(src.id, cp.id, src.text, cp.text, shared, dated, same))

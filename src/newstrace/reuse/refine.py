@@ -509,30 +509,52 @@ _WRAPPED = re.compile(r"\b(?:a|an|and|as|at|by|for|from|in|into|of|on|or|the|to|
                       r"is|are|was|were|has|have|had|its|their|his|her)\s*$", re.IGNORECASE)
 
 
+_CLOSERS = "\"'”’)]"
+_SENTENCE_END = ".;:,…"
+
+
+def _open_end(line: str) -> bool:
+    """Whether `line` does not end like a sentence or a clause (`_LIST_END`, without a regex)."""
+    return line.rstrip().rstrip(_CLOSERS)[-1:] not in _SENTENCE_END or not line.strip()
+
+
 def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: int = 4) -> list[tuple[int, int]]:
     """Character spans of headline lists: `run`+ consecutive non-blank lines of at most `max_words` words that
     start with a capital (or a digit) and do not end like a sentence or a clause, nor with a function word as wrapped
     prose does (a headline may end with "?" or "!"; a list's title line, "Most Read", is one of its lines), of which
     `run`+ have `headline_words` words or more: headlines are phrases, while the lines of a list of names ("Ines
-    Marlow", "Tomas Rell") are a story's own text."""
+    Marlow", "Tomas Rell") are a story's own text.
+
+    Blank lines neither join nor break a list. Shingling calls this on every text, so the cheap tests come first:
+    a text with fewer than `run` lines that do not end like a sentence has no list."""
     out: list[tuple[int, int]] = []
-    cur: list[tuple[int, int]] = []
-    long_lines = 0
     if text.count("\n") < run - 1:
         return out
-    for m in re.finditer(r"[^\n]*\S[^\n]*", text):
-        line = m.group()
+    lines = text.split("\n")
+    if sum(1 for line in lines if _open_end(line) and line.strip()) < run:
+        return out
+    cur_start = cur_end = -1
+    n_cur = long_lines = 0
+    pos = 0
+    for line in lines:
+        start, pos = pos, pos + len(line) + 1
+        if not line.strip():
+            continue
         words = line.count(" ") + 1  # words counted by spaces: a bound, not a tokenisation
-        if (words <= max_words and not _LIST_END.search(line) and _LIST_START.match(line)
-                and not _WRAPPED.search(line)):
-            cur.append(m.span())
+        # the function word that ends wrapped prose is at most 6 letters: its last 8 characters tell
+        if (words <= max_words and _open_end(line) and _LIST_START.match(line)
+                and not _WRAPPED.search(line.rstrip()[-8:])):
+            if n_cur == 0:
+                cur_start = start
+            cur_end = start + len(line)
+            n_cur += 1
             long_lines += words >= headline_words
             continue
-        if len(cur) >= run and long_lines >= run:
-            out.append((cur[0][0], cur[-1][1]))
-        cur, long_lines = [], 0
-    if len(cur) >= run and long_lines >= run:
-        out.append((cur[0][0], cur[-1][1]))
+        if n_cur >= run and long_lines >= run:
+            out.append((cur_start, cur_end))
+        n_cur = long_lines = 0
+    if n_cur >= run and long_lines >= run:
+        out.append((cur_start, cur_end))
     return out
 
 
