@@ -514,8 +514,11 @@ _SENTENCE_END = ".;:,…"
 
 
 def _open_end(line: str) -> bool:
-    """Whether `line` does not end like a sentence or a clause (`_LIST_END`, without a regex)."""
-    return line.rstrip().rstrip(_CLOSERS)[-1:] not in _SENTENCE_END or not line.strip()
+    """`not _LIST_END.search(line)`, with the regex only for a line that ends in a closing quote or bracket."""
+    last = line.rstrip()[-1:]
+    if last and last in _SENTENCE_END:
+        return False
+    return last not in _CLOSERS or not _LIST_END.search(line)
 
 
 def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: int = 4) -> list[tuple[int, int]]:
@@ -531,7 +534,7 @@ def furniture(text: str, *, run: int = 3, max_words: int = 40, headline_words: i
     if text.count("\n") < run - 1:
         return out
     lines = text.split("\n")
-    if sum(1 for line in lines if _open_end(line) and line.strip()) < run:
+    if sum(1 for line in lines if _open_end(line) and not line.isspace() and line) < run:
         return out
     cur_start = cur_end = -1
     n_cur = long_lines = 0
