@@ -294,10 +294,10 @@ def _count_content(t: _Text, lo: int, hi: int) -> int:
 
 
 def _candidate(g: list[Seed], src: _Text, cp: _Text) -> _Candidate:
-    c0, c1 = min(s[0] for s in g), max(s[1] for s in g)
-    s0, s1 = min(s[2] for s in g), max(s[3] for s in g)
-    cm = {s[0] for s in g} | {s[1] for s in g}
-    sm = {s[2] for s in g} | {s[3] for s in g}
+    ca, cb, sa, sb = zip(*g, strict=True)
+    c0, c1, s0, s1 = min(ca), max(cb), min(sa), max(sb)
+    cm = set(ca).union(cb)
+    sm = set(sa).union(sb)
     # a key is an unordered pair: when the two words come in the other order in the source, they cross
     cw, sw = cp.tokens.words, src.tokens.words
     pts: set[tuple[int, int]] = set()
@@ -314,7 +314,9 @@ def _rescore(c: _Candidate, src: _Text, cp: _Text) -> _Candidate:
     cset, sset = set(cw), set(sw)
     share_c = sum(w in sset for w in cw) / len(cw) if cw else 0.0
     share_s = sum(w in cset for w in sw) / len(sw) if sw else 0.0
-    return replace(c, share_copy=share_c, share_source=share_s, shared=len(cset & sset))
+    # a new candidate, as `replace` makes, built directly: this runs for every chain of every pair
+    return _Candidate(c.c0, c.c1, c.s0, c.s1, c.seeds, share_c, share_s, len(cset & sset), c.cmatched, c.smatched,
+                      c.points)
 
 
 def _resolve(cands: list[_Candidate], overlap: float, kept: list[_Candidate] | None = None) -> list[_Candidate]:
@@ -407,7 +409,14 @@ def _monotone(points: set[tuple[int, int]]) -> list[tuple[int, int]]:
         prev[i] = tail_at[k - 1] if k else -1
         length[i] = k + 1
     out: list[tuple[int, int]] = []
-    i = max(range(len(pts)), key=lambda j: (length[j], -_bend(pts, prev, j)), default=-1)
+    # the first longest chain whose last step bends least (the bend is computed for the longest ones only)
+    longest = max(length, default=0)
+    i, least = -1, -1
+    for j, n in enumerate(length):
+        if n == longest:
+            bend = _bend(pts, prev, j)
+            if i < 0 or bend < least:
+                i, least = j, bend
     while i >= 0:
         out.append(pts[i])
         i = prev[i]
@@ -446,16 +455,9 @@ def _straighten(c: _Candidate, src: _Text, cp: _Text, exact: float) -> _Candidat
         return c
     c0, c1 = chain[0][0], chain[-1][0]
     s0, s1 = min(x[1] for x in chain), max(x[1] for x in chain)
-    out = replace(
-        c,
-        c0=c0,
-        c1=c1,
-        s0=s0,
-        s1=s1,
-        cmatched={x for x in c.cmatched if c0 <= x <= c1},
-        smatched={x for x in c.smatched if s0 <= x <= s1},
-        points={x for x in c.points if c0 <= x[0] <= c1 and s0 <= x[1] <= s1},
-    )
+    out = _Candidate(c0, c1, s0, s1, c.seeds, c.share_copy, c.share_source, c.shared,
+                     {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1},
+                     {x for x in c.points if c0 <= x[0] <= c1 and s0 <= x[1] <= s1})
     return out if _exact_share(out, src, cp) >= exact else c
 
 
@@ -471,15 +473,8 @@ def _trim(c: _Candidate, gap: int, run: int) -> _Candidate:
         return c
     c0, c1 = ce
     s0, s1 = se
-    return replace(
-        c,
-        c0=c0,
-        c1=c1,
-        s0=s0,
-        s1=s1,
-        cmatched={x for x in c.cmatched if c0 <= x <= c1},
-        smatched={x for x in c.smatched if s0 <= x <= s1},
-    )
+    return _Candidate(c0, c1, s0, s1, c.seeds, c.share_copy, c.share_source, c.shared,
+                      {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1}, c.points)
 
 
 def _merge(cands: list[_Candidate], gap: int) -> list[_Candidate]:
@@ -512,7 +507,8 @@ def _merge(cands: list[_Candidate], gap: int) -> list[_Candidate]:
                     changed = True
                     break
             else:
-                out.append(replace(c, cmatched=set(c.cmatched), smatched=set(c.smatched), points=set(c.points)))
+                out.append(_Candidate(c.c0, c.c1, c.s0, c.s1, c.seeds, c.share_copy, c.share_source, c.shared,
+                                      set(c.cmatched), set(c.smatched), set(c.points)))
         cands = out
     return cands
 
