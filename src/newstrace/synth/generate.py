@@ -441,7 +441,10 @@ def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list
                 continue
             if not batch:
                 batch = model.generate(frng, FILLER_BATCH)[::-1]
-                titles = _filler_titles(model.generate(frng, FILLER_BATCH, 16))[:FILLER_BATCH][::-1]
+                titles = _filler_titles(model.generate(frng, FILLER_BATCH, 16))
+                while len(titles) < FILLER_BATCH:  # short runs can leave a few too few titles: draw more runs
+                    titles += _filler_titles(model.generate(frng, max(16, FILLER_BATCH - len(titles)), 16))
+                titles = titles[:FILLER_BATCH][::-1]
             body, title = batch.pop(), titles.pop()
             o = outlets[int(frng.integers(len(outlets)))]
             side = ("\n".join(["Recent Posts"] + [_headline(t) for t in titles[-5:]])
