@@ -191,8 +191,9 @@ def analyze(
             analyze_on_spark(run, chosen, master=spark_master, conf=conf)
         else:
             run_analyze(run, chosen)
+        n_articles = len(run.articles) if run.articles is not None else store.count("articles")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
-    counts = f"{len(run.articles or [])} articles, {len(run.pairs)} reuse pairs, {len(run.families)} families"
+    counts = f"{n_articles} articles, {len(run.pairs)} reuse pairs, {len(run.families)} families"
     err.print(f"{counts} ({timings}); wrote {out}", highlight=False)
 
 

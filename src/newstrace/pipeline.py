@@ -104,12 +104,16 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     if "ingest" in stages:
         analyze(run, ["ingest"], write=False)
     run.out_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(run.out_dir / "articles.jsonl", article_rows(run.load_articles()))
+    # network and report need every article in memory; without them the store streams into articles.jsonl, so
+    # the driver does not hold a large corpus's text while Spark runs
+    whole_run = bool({"network", "report"} & set(stages))
+    write_jsonl(run.out_dir / "articles.jsonl",
+                article_rows(run.load_articles() if whole_run else run.store.iter_articles()))
     on_spark = [s for s in stages if s in ("reuse", "edits", "signals")]
     started = time.perf_counter()
     settings = dict(conf or {})
     partitions = int(settings.pop("spark.sql.shuffle.partitions", 0)) or max(
-        4, -(-len(run.load_articles()) // SPARK_ARTICLES_PER_PARTITION))
+        4, -(-run.store.count("articles") // SPARK_ARTICLES_PER_PARTITION))
     run.say(f"Spark session on {master} ({partitions} shuffle partitions)")
     spark = local_session(master, shuffle_partitions=partitions, extra=settings)
     result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
