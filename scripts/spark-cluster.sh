@@ -75,7 +75,9 @@ conf_args() {
   printf '%s\n' --spark-conf "spark.executor.memory=$EXECUTOR_MEMORY" \
     --spark-conf "spark.executor.cores=$executor_cores" --spark-conf "spark.cores.max=$CORES" \
     --spark-conf "spark.driver.memory=$DRIVER_MEMORY" --spark-conf "spark.driver.maxResultSize=2g" \
-    --spark-conf "spark.local.dir=$SPARK_LOCAL_DIRS" --spark-conf "spark.driver.host=$HOST"
+    --spark-conf "spark.local.dir=$SPARK_LOCAL_DIRS" --spark-conf "spark.driver.host=$HOST" \
+    --spark-conf "spark.network.timeout=600s" --spark-conf "spark.executor.heartbeatInterval=60s"
+  # (long timeouts: on a busy machine a garbage-collecting executor misses the default 120 s and is declared lost)
 }
 
 case "${1:-}" in
