@@ -153,9 +153,13 @@ def test_cli_engine_spark_takes_a_master_and_settings(tmp_path: Path) -> None:
     the master URL is the one given), against the local engine on the same input."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java runtime for Spark")
-    text = "A reused story about the harbour strike and the talks that failed on Tuesday night. " * 6
+    story = ("Dock workers in the port of Halvard walked out on Monday after talks over night shifts collapsed. "
+             "The union said its members would stay out until the harbour board restored the old rota. "
+             "Grain barges queued at the river mouth as cranes stood idle along the northern quay. "
+             "A spokesman for the board called the strike unlawful and promised an inquiry within a week. "
+             "Traders warned that bread prices could climb if the river stayed closed to cargo for long. ")
     rows = [{"id": f"a{i}", "outlet": f"o{i % 3}", "published": f"2024-03-0{i + 1}T10:00:00Z",
-             "text": text + f" Closing line number {i}."} for i in range(4)]
+             "text": f"Edition {i} of the morning brief. " + story + f"Closing line number {i}."} for i in range(4)]
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     common = [sys.executable, "-m", "newstrace.cli", "analyze", str(src), "--stages", "ingest,reuse", "--quiet"]
