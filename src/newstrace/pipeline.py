@@ -119,6 +119,9 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
                        technique_model=run.technique_model)
     run.timings["spark"] = time.perf_counter() - started
+    # the Spark stages' own seconds (ingest there is reading articles.jsonl back), and what remains: the session's
+    # start and the contract files written on the driver
+    run.timings.update({f"spark_{stage}": seconds for stage, seconds in result.timings.items()})
     if "reuse" in on_spark:
         run.pairs, run.families = read_reuse(run.out_dir)
         run.store.replace_reuse(run.pairs, run.families)
