@@ -29,6 +29,8 @@ def plan(shared: Path, quick: bool) -> dict[str, list[str]]:
                         *(["10000"] if quick else ["10000", "100000", "300000"]),
                         "--minhash", *(["10000"] if quick else ["10000", "100000"]),
                         "--query", "10000" if quick else "100000"],
+        "e2e_datasketch": ["e2e_datasketch.py", "-n", "10000" if quick else "30000", "--runs", "1" if quick else "3",
+                           "--workers", "2", "1"],
         "edits": ["edits.py", "--ptc", str(ptc / "train-articles"), "--pairs", "50"],
         "ptc_cv": ["ptc_cv.py", "--data", str(ptc), *(["--limit", "120"] if quick else [])],
         "ptc_cv_minilm": ["ptc_cv.py", "--data", str(ptc), "--minilm", *(["--limit", "120"] if quick else [])],

@@ -3,7 +3,8 @@
 Input is the rows of `shingles.shingle_rows` (`doc`, `hash`, one row per distinct kept hash of a document) plus
 each document's outlet. Two documents become a candidate pair when they share at least `min_shared` keys.
 
-Keys that would make pairs out of unrelated articles are dropped first:
+Keys that would make pairs out of unrelated articles are dropped first (headline lists, a sidebar of other
+stories' titles that pages of one site share, never become keys at all: `shingles.ShingleParams.furniture`):
 - boilerplate: a key found in at least `max(outlet_min_df, outlet_frac * outlet size)` articles of one outlet
   (share buttons, newsletter blurbs, footers). Such a key is dropped for every outlet, so a copy that inherited
   another outlet's footer from an earlier hop does not pair with that outlet's unrelated articles either.

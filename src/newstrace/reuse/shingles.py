@@ -46,7 +46,7 @@ _WORDCHAR = re.compile(r"\w")
 _WORD_TABLE = np.full(0x110000, -1, dtype=np.int8)
 _WORD_TABLE[:128] = [1 if _WORDCHAR.match(chr(c)) else 0 for c in range(128)]
 _CP_INV = np.uint64(pow(int(_CP_MULT), -1, 1 << 64))
-_POWERS_CACHED = 1 << 22  # longest (P**i, P**-i) tables kept between calls: 64 MB
+_POWERS_CACHED = 1 << 21  # longest (P**i, P**-i) tables kept between calls: 32 MB
 _powers: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
@@ -295,7 +295,7 @@ def shingle_rows(texts: Iterable[str], params: ShingleParams | None = None) -> t
     lo = 0
     while lo < len(texts):
         hi, size = lo, 0
-        while hi < len(texts) and (hi == lo or size < 2_000_000) and hi - lo < 4096:
+        while hi < len(texts) and (hi == lo or size < 1_000_000) and hi - lo < 4096:
             size += len(texts[hi])
             hi += 1
         d, h = _rows_slice(texts[lo:hi], p)
