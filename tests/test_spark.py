@@ -146,3 +146,30 @@ def test_parquet_input_with_timestamps_reads_the_same_articles(spark, tmp_path: 
     page.write_text("<html></html>", encoding="utf-8")
     with pytest.raises(NewstraceError, match="ingest other formats first"):
         run_spark(page, tmp_path / "bad", ["ingest"], spark=spark)
+
+
+def test_cli_engine_spark_takes_a_master_and_settings(tmp_path: Path) -> None:
+    """`analyze --engine spark --spark-master ... --spark-conf ...` in its own process (its own Spark session, so
+    the master URL is the one given), against the local engine on the same input."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java runtime for Spark")
+    story = ("Dock workers in the port of Halvard walked out on Monday after talks over night shifts collapsed. "
+             "The union said its members would stay out until the harbour board restored the old rota. "
+             "Grain barges queued at the river mouth as cranes stood idle along the northern quay. "
+             "A spokesman for the board called the strike unlawful and promised an inquiry within a week. "
+             "Traders warned that bread prices could climb if the river stayed closed to cargo for long. ")
+    rows = [{"id": f"a{i}", "outlet": f"o{i % 3}", "published": f"2024-03-0{i + 1}T10:00:00Z",
+             "text": f"Edition {i} of the morning brief. " + story + f"Closing line number {i}."} for i in range(4)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    common = [sys.executable, "-m", "newstrace.cli", "analyze", str(src), "--stages", "ingest,reuse", "--quiet"]
+    local = subprocess.run([*common, "--out", str(tmp_path / "local")], capture_output=True, text=True)
+    assert local.returncode == 0, local.stderr
+    spark_args = ["--engine", "spark", "--spark-master", "local[1]", "--spark-conf", "spark.sql.shuffle.partitions=3"]
+    done = subprocess.run([*common, "--out", str(tmp_path / "spark"), *spark_args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(_lines(tmp_path / "spark" / "reuse.jsonl")) >= 3
+    _assert_same(tmp_path / "local", tmp_path / "spark")
+    bad = subprocess.run([*common, "--out", str(tmp_path / "bad"), "--engine", "spark", "--spark-conf", "novalue"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "expected KEY=VALUE" in bad.stderr

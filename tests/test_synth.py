@@ -251,3 +251,24 @@ def test_filler_sidebars_are_headline_lists(tmp_path) -> None:
             assert any(a <= start and end <= b for a, b in furniture(row["text"])), row["text"][start:end]
             sidebars += 1
     assert sidebars >= 20
+
+
+def test_filler_articles_share_no_8gram_outside_their_outlet_furniture(tmp_path: Path) -> None:
+    """Whole filler articles, sidebars included: two of them sharing a run of words would be a reuse pair the
+    truth does not list (a sidebar's headlines once slid along the filler, so neighbours shared four of five)."""
+    generate(tmp_path, n_articles=1500, seed=5, base_dir=need(PTC_ARTICLES))
+    truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
+    planted = {a["id"] for a in truth["articles"]}
+    furniture = {x for o in truth["outlets"] for x in (o["header"], o["footer"]) if x}
+    owner: dict[tuple, str] = {}
+    fillers = 0
+    for line in (tmp_path / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["id"] in planted:
+            continue
+        fillers += 1
+        text = "\n\n".join(p for p in row["text"].split("\n\n") if p not in furniture)
+        w = tokenize(text).words
+        for g in {tuple(w[i : i + 8]) for i in range(len(w) - 7)}:
+            assert owner.setdefault(g, row["id"]) == row["id"], (g, owner[g], row["id"])
+    assert fillers > 300

@@ -148,8 +148,13 @@ def analyze(
     ] = "ingest,reuse,edits,signals,network,report",
     db: Annotated[Path | None, typer.Option("--db", help="Store to use (default: OUT/newstrace.duckdb).")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Processes for alignment.")] = 2,
-    engine: Annotated[str, typer.Option("--engine", help="local, or spark (the spark extra, local[2] session).")]
-    = "local",
+    engine: Annotated[str, typer.Option("--engine", help="local, or spark (the spark extra).")] = "local",
+    spark_master: Annotated[str, typer.Option(
+        "--spark-master", help="With --engine spark: the master URL, local[N] or a cluster's spark://HOST:PORT.")]
+    = "local[2]",
+    spark_conf: Annotated[list[str] | None, typer.Option(
+        "--spark-conf", help="With --engine spark: a Spark setting KEY=VALUE (repeatable), e.g. "
+        "spark.executor.memory=6g.")] = None,
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
     doc_timeout: DocTimeoutOption = 60.0,
     quiet: QuietOption = False,
@@ -164,6 +169,12 @@ def analyze(
     chosen = parse_stages(stages)
     if engine not in ("local", "spark"):
         raise NewstraceError(f"unknown engine '{engine}': choose local or spark")
+    conf = {}
+    for item in spark_conf or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise NewstraceError(f"--spark-conf {item!r}: expected KEY=VALUE")
+        conf[key.strip()] = value.strip()
     if "signals" in chosen:
         from newstrace.signals.techniques import ready_model
 
@@ -176,9 +187,13 @@ def analyze(
             on_problem=report_problem, progress=progress,
             status=None if quiet else (lambda m: err.print(f"[dim]{escape(str(m))}[/]", markup=True)),
         )
-        (analyze_on_spark if engine == "spark" else run_analyze)(run, chosen)
+        if engine == "spark":
+            analyze_on_spark(run, chosen, master=spark_master, conf=conf)
+        else:
+            run_analyze(run, chosen)
+        n_articles = len(run.articles) if run.articles is not None else store.count("articles")
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items())
-    counts = f"{len(run.articles or [])} articles, {len(run.pairs)} reuse pairs, {len(run.families)} families"
+    counts = f"{n_articles} articles, {len(run.pairs)} reuse pairs, {len(run.families)} families"
     err.print(f"{counts} ({timings}); wrote {out}", highlight=False)
 
 

@@ -76,12 +76,21 @@ def parse_stages(value: str | Sequence[str] | None) -> list[str]:
     return [n for n in STAGE_NAMES if n in names]
 
 
-def analyze_on_spark(run: Run, stages: Sequence[str]) -> Run:
+SPARK_ARTICLES_PER_PARTITION = 50_000
+
+
+def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]",
+                     conf: dict[str, str] | None = None) -> Run:
     """`analyze` with reuse, edits and signals on Spark (the `spark` extra), the rest local.
 
     Ingest runs locally (it reads every input format into the store); Spark then reads `articles.jsonl` and writes
     the reuse, edits and signals files with the same stage code. Those results come back into the run and the
     store, so the network and the report are built from them exactly as in a local run.
+
+    `master`: the Spark master URL (`local[N]`, `spark://host:7077`, `yarn`, ...); the executors read
+    `articles.jsonl` from `run.out_dir`, so on a cluster that folder must be on storage every node sees. `conf`:
+    more Spark settings (executor memory, local dirs, ...); `spark.sql.shuffle.partitions` defaults to one per
+    50k articles (at least 4), so the shuffles of a large corpus are not a handful of huge partitions.
     """
     import json
 
@@ -95,12 +104,24 @@ def analyze_on_spark(run: Run, stages: Sequence[str]) -> Run:
     if "ingest" in stages:
         analyze(run, ["ingest"], write=False)
     run.out_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(run.out_dir / "articles.jsonl", article_rows(run.load_articles()))
+    # network and report need every article in memory; without them the store streams into articles.jsonl, so
+    # the driver does not hold a large corpus's text while Spark runs
+    whole_run = bool({"network", "report"} & set(stages))
+    write_jsonl(run.out_dir / "articles.jsonl",
+                article_rows(run.load_articles() if whole_run else run.store.iter_articles()))
     on_spark = [s for s in stages if s in ("reuse", "edits", "signals")]
     started = time.perf_counter()
-    result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=local_session(),
+    settings = dict(conf or {})
+    partitions = int(settings.pop("spark.sql.shuffle.partitions", 0)) or max(
+        4, -(-run.store.count("articles") // SPARK_ARTICLES_PER_PARTITION))
+    run.say(f"Spark session on {master} ({partitions} shuffle partitions)")
+    spark = local_session(master, shuffle_partitions=partitions, extra=settings)
+    result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
                        technique_model=run.technique_model)
     run.timings["spark"] = time.perf_counter() - started
+    # the Spark stages' own seconds (ingest there is reading articles.jsonl back), and what remains: the session's
+    # start and the contract files written on the driver
+    run.timings.update({f"spark_{stage}": seconds for stage, seconds in result.timings.items()})
     if "reuse" in on_spark:
         run.pairs, run.families = read_reuse(run.out_dir)
         run.store.replace_reuse(run.pairs, run.families)

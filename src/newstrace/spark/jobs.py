@@ -73,7 +73,9 @@ def _normalise_partition(rows: Iterable) -> Iterator[tuple]:
     for r in rows:
         obj = {k: r[k] for k in INPUT_FIELDS if r[k] is not None}
         if r["_us"] is not None:  # a Parquet timestamp: an instant, read as microseconds since the epoch
-            obj["published"] = (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=r["_us"]))
+            # as its ISO 8601 text: ingest's field checks take a date as a JSON line holds it, not a datetime
+            obj["published"] = (datetime(1970, 1, 1, tzinfo=timezone.utc)
+                                + timedelta(microseconds=r["_us"])).isoformat()
         found = article_from_fields(obj, _local_path(r["_file"] or ""), str(r["_pos"]))
         if not isinstance(found, Article):
             continue  # a record ingest reports as a problem (empty, unreadable date) is not an article

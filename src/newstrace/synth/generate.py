@@ -38,6 +38,7 @@ from newstrace.synth.truthfile import write_truth
 EPOCH = datetime(2017, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 730
 FILLER_BATCH = 2000
+SIDEBAR_TITLES = 5  # headlines in a filler article's sidebar
 Launder = Callable[[copyops.CopyState], None]  # the `realism` options, applied to one copy
 
 
@@ -441,14 +442,18 @@ def _write_corpus(path: Path, arts: list[Art], n: int, width: int, outlets: list
                 continue
             if not batch:
                 batch = model.generate(frng, FILLER_BATCH)[::-1]
-                titles = _filler_titles(model.generate(frng, FILLER_BATCH, 16))
-                while len(titles) < FILLER_BATCH:  # short runs can leave a few too few titles: draw more runs
-                    titles += _filler_titles(model.generate(frng, max(16, FILLER_BATCH - len(titles)), 16))
-                titles = titles[:FILLER_BATCH][::-1]
+                # a title and SIDEBAR_TITLES sidebar headlines per filler article, none used twice: a headline
+                # list shared by two fillers would be a passage they share, a reuse pair the truth lacks
+                need = FILLER_BATCH * (1 + SIDEBAR_TITLES)
+                titles = []
+                while len(titles) < need:
+                    titles += _filler_titles(model.generate(frng, need, 16))
+                titles = titles[:need][::-1]
             body, title = batch.pop(), titles.pop()
             o = outlets[int(frng.integers(len(outlets)))]
-            side = ("\n".join(["Recent Posts"] + [_headline(t) for t in titles[-5:]])
-                    if o.sidebar and len(titles) >= 5 else None)
+            side = None
+            if o.sidebar:
+                side = "\n".join(["Recent Posts"] + [_headline(titles.pop()) for _ in range(SIDEBAR_TITLES)])
             text = "\n\n".join(x for x in (o.header, side, body, o.footer) if x)
             when = _when(frng).astimezone(o.tz)
             slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "article"
