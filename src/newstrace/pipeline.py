@@ -35,6 +35,7 @@ class Run:
     doc_seconds: float | None = DEFAULT_DOC_SECONDS  # wall-clock limit per document, in ingest and in signals
     workers: int = 1
     technique_model: str = "default"  # a name from signals.techniques.MODEL_FILES
+    min_confidence: float = 0.0  # technique spans with a lower confidence are left out
     on_problem: Callable[[Problem], None] | None = None
     status: StatusHook | None = None
     progress: Any = None  # a rich Progress, when the CLI drives the run
@@ -99,7 +100,7 @@ def analyze_on_spark(run: Run, stages: Sequence[str]) -> Run:
     on_spark = [s for s in stages if s in ("reuse", "edits", "signals")]
     started = time.perf_counter()
     result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=local_session(),
-                       technique_model=run.technique_model)
+                       technique_model=run.technique_model, min_confidence=run.min_confidence)
     run.timings["spark"] = time.perf_counter() - started
     if "reuse" in on_spark:
         run.pairs, run.families = read_reuse(run.out_dir)
