@@ -271,3 +271,13 @@ def test_analyze_only_some_stages_writes_every_file(tmp_path: Path, story: list[
     assert bad.returncode == 1 and "unknown stage" in bad.stderr
     nothing = nt("analyze", str(tmp_path / "missing"), "--out", str(tmp_path / "o2"), "--quiet")
     assert nothing.returncode == 1 and "nothing could be ingested" in nothing.stderr
+
+
+def test_signals_min_confidence_trades_recall_for_precision(seed_path: Path) -> None:
+    every = json.loads(nt("signals", str(seed_path), "--jsonl").stdout)["techniques"]
+    result = nt("signals", str(seed_path), "--jsonl", "--min-confidence", "0.4")
+    assert result.returncode == 0, result.stderr
+    kept = json.loads(result.stdout)["techniques"]
+    assert kept == [t for t in every if t["score"] >= 0.4] and len(kept) < len(every)
+    bad = nt("signals", str(seed_path), "--jsonl", "--min-confidence", "2")
+    assert bad.returncode != 0 and "min-confidence" in bad.stderr

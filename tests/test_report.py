@@ -375,3 +375,9 @@ def test_network_picture_keeps_labels_inside_and_caps_links():
         assert (x - est >= 0) if t.get("text-anchor") == "end" else (x + est <= width), t.text
     legend_bottom = max(float(r.get("y")) + 10 for r in root.findall(f".//{ns}g[@class='legend']/{ns}rect"))
     assert all(float(c.get("cy")) - float(c.get("r")) > legend_bottom for c in root.iter(f"{ns}circle"))
+
+
+def test_technique_marks_show_the_confidence():
+    art = {"techniques": [{"technique": "Loaded_Language", "start": 0, "end": 5, "score": 0.4271}]}
+    (mark,) = article_marks(art)
+    assert "43% confidence" in mark.tip

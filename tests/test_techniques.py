@@ -159,3 +159,42 @@ def test_small_training_run_is_deterministic(tmp_path):
     save_model(reloaded, tmp_path / "again.npz")
     assert (tmp_path / "again.npz").read_bytes() == paths[0].read_bytes()
     assert 0.0 < reloaded.sent_threshold < 1.0
+
+
+def test_fit_calibration_is_increasing_and_falls_back_to_the_hit_rate():
+    pytest.importorskip("sklearn")
+    from newstrace.signals.train import MIN_CALIBRATION_SPANS, fit_calibration
+
+    rng = np.random.default_rng(3)
+    raw = rng.random(2000)
+    hits = (rng.random(2000) < raw**2).astype(int)  # raw scores that overstate the hit rate
+    few = [0.2] * (MIN_CALIBRATION_SPANS - 1)
+    cal = fit_calibration({"clause": (list(raw), list(hits)), "rule": (few, [1, 0] * 14 + [1])})
+    xs, ys = cal["clause"]
+    assert list(xs) == sorted(xs) and all(b >= a for a, b in zip(ys, ys[1:], strict=False))
+    assert 0.0 <= ys[0] and ys[-1] <= 1.0
+    # the map follows the true hit rate raw^2, not the raw score
+    assert abs(np.interp(0.5, xs, ys) - 0.25) < 0.08 and abs(np.interp(0.9, xs, ys) - 0.81) < 0.1
+    assert cal["rule"] == ([0.0, 1.0], [round(15 / 29, 4)] * 2)
+
+
+def test_shipped_model_is_calibrated_and_min_confidence_keeps_the_confident_spans():
+    from newstrace.signals.techniques import CLAUSE, RULE, TOKEN, with_min_confidence
+
+    model = _shipped()
+    assert set(model.calibration) == {CLAUSE, TOKEN, RULE}
+    for xs, ys in model.calibration.values():
+        assert list(xs) == sorted(xs) and list(ys) == sorted(ys) and 0.0 <= ys[0] <= ys[-1] <= 1.0
+    text = sorted(need(PTC_ARTICLES).glob("article*.txt"))[0].read_bytes().decode("utf-8")
+    every = detect_techniques(text, model)
+    strict = detect_techniques(text, with_min_confidence(model, 0.3))
+    assert set(strict) == {s for s in every if s.score >= 0.3} and len(strict) < len(every)
+    assert load_model() is model and model.min_confidence == 0.0  # the cached model is left as it was
+    with pytest.raises(Exception, match="min-confidence"):
+        with_min_confidence(model, 1.5)
+
+
+def test_calibration_survives_saving(tmp_path):
+    model = _shipped()
+    save_model(model, tmp_path / "m.npz")
+    assert load_model(tmp_path / "m.npz").calibration == model.calibration

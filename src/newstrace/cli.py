@@ -47,6 +47,11 @@ TechniqueModelOption = Annotated[
     str, typer.Option("--technique-model", help="default (fast, linear), or minilm (contextual: more accurate, "
                       "about 50x slower; needs `make minilm`).")
 ]
+MinConfidenceOption = Annotated[
+    float, typer.Option("--min-confidence", min=0.0, max=1.0,
+                        help="Keep technique spans whose confidence (0..1, the estimated chance that the span is "
+                        "that technique) is at least this: higher trades recall for precision.")
+]
 
 
 def clean_errors(func: F) -> F:
@@ -159,6 +164,7 @@ def analyze(
     doc_timeout: DocTimeoutOption = 60.0,
     quiet: QuietOption = False,
     technique_model: TechniqueModelOption = "default",
+    min_confidence: MinConfidenceOption = 0.0,
 ) -> None:
     """The main job: ingest, find reuse, edits, signals and the network, and write every contract file."""
     from newstrace.export import ensure_writable
@@ -178,12 +184,12 @@ def analyze(
     if "signals" in chosen:
         from newstrace.signals.techniques import ready_model
 
-        ready_model(technique_model)
+        ready_model(technique_model, min_confidence)
     ensure_writable(out)  # a read-only or full output folder fails now, not after the analysis
     with Store(db or out / "newstrace.duckdb") as store, progress_bar(quiet) as progress:
         run = Run(
             store=store, inputs=inputs, out_dir=out, max_bytes=max_bytes, doc_seconds=doc_timeout, workers=workers,
-            technique_model=technique_model,
+            technique_model=technique_model, min_confidence=min_confidence,
             on_problem=report_problem, progress=progress,
             status=None if quiet else (lambda m: err.print(f"[dim]{escape(str(m))}[/]", markup=True)),
         )
@@ -361,6 +367,7 @@ def signals(
     max_bytes: MaxBytesOption = 20 * 1024 * 1024,
     doc_timeout: DocTimeoutOption = 60.0,
     technique_model: TechniqueModelOption = "default",
+    min_confidence: MinConfidenceOption = 0.0,
 ) -> None:
     """Persuasion techniques, attributions and injections of each article (contract lines with --jsonl)."""
     from newstrace.export import jsonl_line
@@ -369,7 +376,7 @@ def signals(
     from newstrace.signals.techniques import ready_model
     from newstrace.timelimit import DocumentTimeout, time_limit
 
-    model = ready_model(technique_model)
+    model = ready_model(technique_model, min_confidence)
 
     results = []
     for item in iter_input_files(paths):

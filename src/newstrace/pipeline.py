@@ -35,6 +35,7 @@ class Run:
     doc_seconds: float | None = DEFAULT_DOC_SECONDS  # wall-clock limit per document, in ingest and in signals
     workers: int = 1
     technique_model: str = "default"  # a name from signals.techniques.MODEL_FILES
+    min_confidence: float = 0.0  # technique spans with a lower confidence are left out
     on_problem: Callable[[Problem], None] | None = None
     status: StatusHook | None = None
     progress: Any = None  # a rich Progress, when the CLI drives the run
@@ -117,7 +118,7 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     run.say(f"Spark session on {master} ({partitions} shuffle partitions)")
     spark = local_session(master, shuffle_partitions=partitions, extra=settings)
     result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
-                       technique_model=run.technique_model)
+                       technique_model=run.technique_model, min_confidence=run.min_confidence)
     run.timings["spark"] = time.perf_counter() - started
     # the Spark stages' own seconds (ingest there is reading articles.jsonl back), and what remains: the session's
     # start and the contract files written on the driver

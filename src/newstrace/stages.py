@@ -106,7 +106,7 @@ def run_edits(run: Run) -> None:
 
 def run_signals(run: Run) -> None:
     from newstrace.signals.analyse import analyse_articles
-    from newstrace.signals.techniques import load_model
+    from newstrace.signals.techniques import load_model, with_min_confidence
 
     skipped = []
 
@@ -114,7 +114,7 @@ def run_signals(run: Run) -> None:
         skipped.append(_skipped(article, f"{SIGNALS_SKIPPED} '{article.id}': analysis {exc} (the --doc-timeout); "
                                 "no signals line"))
 
-    model = load_model(kind=run.technique_model)
+    model = with_min_confidence(load_model(kind=run.technique_model), run.min_confidence)
     run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model,
                                         doc_seconds=run.doc_seconds, on_timeout=timed_out))
     _replace_skipped(run, SIGNALS_SKIPPED, skipped)

@@ -101,9 +101,10 @@ def article_marks(art: dict) -> list[Mark]:
     for t in art.get("techniques", []):
         label = t.get("technique", "")
         # One background per piece: the first technique wins the colour, the tooltip names all of them.
-        marks.append(
-            Mark(t["start"], t["end"], f"tech {technique_class(label)}", technique_name(label), rank=10)
-        )
+        tip = technique_name(label)
+        if isinstance(t.get("score"), int | float):  # the model's confidence that the span is this technique
+            tip += f" ({t['score']:.0%} confidence)"
+        marks.append(Mark(t["start"], t["end"], f"tech {technique_class(label)}", tip, rank=10))
     for a in art.get("attributions", []):
         kind = a.get("kind") if a.get("kind") in ("named", "anonymous", "unattributed") else "unattributed"
         who = f" to {short(a.get('source'), 60)}" if a.get("source") else ""

@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +41,8 @@ from newstrace.model import TechniqueSpan
 from newstrace.signals import features as F
 from newstrace.signals.contextual import sentence_vectors, token_context
 from newstrace.signals.features import Doc, analyse
+from newstrace.signals.wordvec import WordVectors
+from newstrace.signals.wordvec import doc_vectors as word_doc_vectors
 
 MODEL_FILE = "techniques.npz"
 # the shipped models by name: `default` is the fast linear one; `minilm` adds MiniLM contextual vectors (about 50x
@@ -109,10 +111,32 @@ class TechniqueModel:
     emb_clause: DenseLayer | None = None
     emb_tok: DenseLayer | None = None
     emb_sent: DenseLayer | None = None
+    # calibration: per span source (CLAUSE, TOKEN, RULE), an increasing map from the raw score to P(the span
+    # overlaps a gold span of its technique), as breakpoints for np.interp, fitted on out-of-fold spans of the
+    # training articles (`train.fit_calibration`). Empty: scores stay raw.
+    calibration: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+    # spans whose (calibrated) score is below this are dropped; set per run, not stored (`with_min_confidence`)
+    min_confidence: float = 0.0
+    # static word vectors (`signals.wordvec`): when present, the dense layers read vectors derived from this
+    # table instead of the MiniLM encoder's, at the cost of a dictionary lookup per token
+    word_vectors: WordVectors | None = None
 
     @property
     def contextual(self) -> bool:
+        """The model has dense layers (over encoder vectors, or over static word vectors)."""
         return self.emb_clause is not None
+
+    @property
+    def needs_encoder(self) -> bool:
+        return self.contextual and self.word_vectors is None
+
+    def vectors(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        """The (clause, token) vectors that the dense layers read."""
+        if self.word_vectors is not None:
+            return word_doc_vectors(doc, self.word_vectors)
+        from newstrace.signals.contextual import encode_doc
+
+        return encode_doc(doc)
 
 
 # --- persistence -------------------------------------------------------------------------------------------
@@ -155,6 +179,7 @@ def save_model(model: TechniqueModel, path: str | Path, prune: float = PRUNE) ->
         "ctx_w": [float(x) for x in model.ctx_w],
         "ctx_b": float(model.ctx_b),
         "refine": float(model.refine),
+        "calibration": {k: [list(map(float, xs)), list(map(float, ys))] for k, (xs, ys) in model.calibration.items()},
         "prune": prune,
         **{k: v for k, v in model.meta.items() if k not in {"format"}},
     }
@@ -169,6 +194,10 @@ def save_model(model: TechniqueModel, path: str | Path, prune: float = PRUNE) ->
             meta[name + "_labels"] = dense.labels
             arrays[name + "_w"] = dense.weights.astype(np.float32)
             arrays[name + "_b"] = dense.bias.astype(np.float32)
+    if model.word_vectors is not None:
+        arrays["wv_words"] = np.frombuffer("\n".join(model.word_vectors.words).encode("utf-8"), dtype=np.uint8)
+        arrays["wv_q"] = model.word_vectors.quantised
+        arrays["wv_scale"] = model.word_vectors.scale.astype(np.float32)
     arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, arr in sorted(arrays.items()):
@@ -192,12 +221,18 @@ def _read_model(fh) -> TechniqueModel:
         dense = {name: DenseLayer(np.array(z[name + "_w"], dtype=np.float32),
                                   np.array(z[name + "_b"], dtype=np.float32), list(meta[name + "_labels"]))
                  for name in ("emb_clause", "emb_tok", "emb_sent") if name + "_w" in z.files}
+        wv = None
+        if "wv_q" in z.files:
+            wv = WordVectors(bytes(z["wv_words"]).decode("utf-8").split("\n"), np.array(z["wv_q"], dtype=np.int8),
+                             np.array(z["wv_scale"], dtype=np.float32))
     return TechniqueModel(layers["sent"], layers["clause"], layers["tok"], float(meta["sent_threshold"]),
                           float(meta["tech_threshold"]),
                           {k: float(v) for k, v in meta["tok_thresholds"].items()}, bool(meta["rules"]),
                           {k: v for k, v in meta.items() if k in {"trained_on", "seed", "params"}},
                           np.array(meta["ctx_w"], dtype=np.float32), float(meta["ctx_b"]), float(meta["refine"]),
-                          dense.get("emb_clause"), dense.get("emb_tok"), dense.get("emb_sent"))
+                          dense.get("emb_clause"), dense.get("emb_tok"), dense.get("emb_sent"),
+                          {k: (list(xs), list(ys)) for k, (xs, ys) in meta.get("calibration", {}).items()},
+                          word_vectors=wv)
 
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
@@ -221,11 +256,18 @@ def load_model(path: str | Path | None = None, kind: str = "default") -> Techniq
     return _load_cached(str(Path(path).resolve()))
 
 
-def ready_model(kind: str = "default") -> TechniqueModel:
-    """`load_model(kind=kind)`, and for a contextual model the encoder too, so that a run fails at its start, not
-    after hours of earlier stages, when something is missing."""
-    model = load_model(kind=kind)
-    if model.contextual:
+def with_min_confidence(model: TechniqueModel, min_confidence: float) -> TechniqueModel:
+    """A copy of `model` that drops spans whose confidence (calibrated score) is below `min_confidence`."""
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ModelError(f"--min-confidence must lie in 0..1, not {min_confidence}")
+    return model if min_confidence == model.min_confidence else replace(model, min_confidence=float(min_confidence))
+
+
+def ready_model(kind: str = "default", min_confidence: float = 0.0) -> TechniqueModel:
+    """`load_model(kind=kind)` (with `min_confidence`), and for a contextual model the encoder too, so that a run
+    fails at its start, not after hours of earlier stages, when something is missing."""
+    model = with_min_confidence(load_model(kind=kind), min_confidence)
+    if model.needs_encoder:
         from newstrace.signals.encoder import load_encoder
 
         load_encoder()
@@ -376,28 +418,50 @@ def token_runs(doc: Doc, p: np.ndarray, threshold: float) -> list[tuple[int, int
     return out
 
 
-def model_spans(model: TechniqueModel, doc: Doc, p_sent: np.ndarray, p_clause: np.ndarray,
-                p_tok: np.ndarray) -> list[TechniqueSpan]:
-    """Spans from the linear layers, given their probabilities (split out so training can tune on it).
-    `p_clause` is the second-stage probability; `p_tok`'s last column is the token-ANY output."""
-    out: list[TechniqueSpan] = []
+# where a span comes from: each source has its own calibration map
+CLAUSE, TOKEN, RULE = "clause", "token", "rule"
+
+
+def calibrate(model: TechniqueModel, source: str, raw: float) -> float:
+    """The confidence of a span: its raw score mapped through the source's calibration (identity without one)."""
+    cal = model.calibration.get(source)
+    return float(raw) if cal is None else float(np.interp(raw, cal[0], cal[1]))
+
+
+def raw_spans(model: TechniqueModel, doc: Doc, p_sent: np.ndarray, p_clause: np.ndarray,
+              p_tok: np.ndarray) -> list[tuple[str, TechniqueSpan]]:
+    """(source, span with its raw score) from the linear layers, given their probabilities (split out so training
+    can tune and calibrate on it). `p_clause` is the second-stage probability; `p_tok`'s last column is the
+    token-ANY output. A clause span's raw score for a technique is P(clause hot) scaled by that technique's
+    sentence probability relative to the likeliest one, so the extra labels of a span rank below its first."""
+    out: list[tuple[str, TechniqueSpan]] = []
     techs = model.sent.labels[1:]
     p_any = p_tok[:, -1] if len(p_tok) else None
     for start, end, si, p_hot in clause_spans(doc, p_clause, model.sent_threshold, p_any, model.refine):
         pk = p_sent[si, 1:]
-        chosen = {int(np.argmax(pk))} | {int(k) for k in np.flatnonzero(pk >= model.tech_threshold)}
+        top = int(np.argmax(pk))
+        chosen = {top} | {int(k) for k in np.flatnonzero(pk >= model.tech_threshold)}
         for k in sorted(chosen):
-            out.append(TechniqueSpan(techs[k], start, end, round(p_hot, 4)))
+            raw = p_hot * float(pk[k] / max(pk[top], 1e-9))
+            out.append((CLAUSE, TechniqueSpan(techs[k], start, end, raw)))
     for j, lab in enumerate(model.tok.labels):
         if lab == ANY:
             continue
         for start, end, p in token_runs(doc, p_tok[:, j], model.tok_thresholds.get(lab, 1.01)):
-            out.append(TechniqueSpan(lab, start, end, round(p, 4)))
+            out.append((TOKEN, TechniqueSpan(lab, start, end, p)))
     return out
 
 
-def rule_spans(doc: Doc) -> list[TechniqueSpan]:
-    """General rules: question headline -> Doubt; a comma-set phrase repeated >= 3 times -> Repetition."""
+def model_spans(model: TechniqueModel, doc: Doc, p_sent: np.ndarray, p_clause: np.ndarray,
+                p_tok: np.ndarray) -> list[TechniqueSpan]:
+    """`raw_spans` with calibrated scores."""
+    return [replace(sp, score=round(calibrate(model, src, sp.score), 4))
+            for src, sp in raw_spans(model, doc, p_sent, p_clause, p_tok)]
+
+
+def rule_spans(doc: Doc, model: TechniqueModel | None = None) -> list[TechniqueSpan]:
+    """General rules: question headline -> Doubt; a comma-set phrase repeated >= 3 times -> Repetition. Scores
+    are raw unless a calibrated `model` is given."""
     out: list[TechniqueSpan] = []
     text = doc.text
     if doc.sents:
@@ -407,6 +471,8 @@ def rule_spans(doc: Doc) -> list[TechniqueSpan]:
         if _is_question_headline(line, doc.toks.words[first.first_tok : first.first_tok + 1]):
             out.append(TechniqueSpan("Doubt", first.start, first.start + len(line), 0.6))
     out.extend(_repeated_phrases(doc))
+    if model is not None:
+        out = [replace(sp, score=round(calibrate(model, RULE, sp.score), 4)) for sp in out]
     return out
 
 
@@ -477,11 +543,7 @@ def doc_techniques(model: TechniqueModel, doc: Doc,
     p_sent, p_tok = sentence_probs(model, doc), token_probs(model, doc)
     p_emb_clause = None
     if model.contextual:
-        if vectors is None:
-            from newstrace.signals.contextual import encode_doc
-
-            vectors = encode_doc(doc)
-        clause_x, tok_x = vectors
+        clause_x, tok_x = vectors if vectors is not None else model.vectors(doc)
         p_emb_clause = model.emb_clause.probs(clause_x)[:, 0]
         if model.emb_tok is not None:
             p_tok = mix_token_probs(p_tok, emb_token_probs(model.emb_tok, tok_x))
@@ -490,11 +552,11 @@ def doc_techniques(model: TechniqueModel, doc: Doc,
     p_clause = context_probs(model, doc, clause_probs(model, doc), p_sent, p_tok, p_emb_clause)
     spans = model_spans(model, doc, p_sent, p_clause, p_tok)
     if model.rules:
-        spans.extend(rule_spans(doc))
+        spans.extend(rule_spans(doc, model))
     # identical (technique, start, end) from two layers: keep the higher score
     best: dict[tuple[str, int, int], TechniqueSpan] = {}
     for sp in spans:
         key = (sp.technique, sp.start, sp.end)
-        if key not in best or sp.score > best[key].score:
+        if sp.score >= model.min_confidence and (key not in best or sp.score > best[key].score):
             best[key] = sp
     return sorted(best.values(), key=lambda s: (s.start, s.end, s.technique))

@@ -28,6 +28,7 @@ from newstrace.signals.techniques import (
     ANY,
     MODEL_FILE,
     MODEL_FILES,
+    RULE,
     DenseLayer,
     LinearLayer,
     TechniqueModel,
@@ -35,6 +36,7 @@ from newstrace.signals.techniques import (
     context_features,
     mix_token_probs,
     model_spans,
+    raw_spans,
     rule_spans,
     save_model,
     token_runs,
@@ -78,6 +80,11 @@ class Params:
     # it raised the sentence labels' mean average precision (0.162 -> 0.176) but not the spans' scores (5-fold CV
     # seed 13: SI F1 0.435, technique-aware F1 0.203, against 0.436 and 0.206 without it)
     emb_sent: bool = False
+    calibrate: bool = True  # fit span confidences on the inner folds' spans (`fit_calibration`)
+
+
+# the model over static word vectors: dense layers on 2 * DIM-wide clause vectors and token vectors in context
+STATIC_PARAMS = Params(contextual=True, c_emb=0.5, emb_tok=True, emb_window=True)
 
 
 def load_ptc(data_dir: str | Path) -> list[PTCArticle]:
@@ -175,11 +182,13 @@ def featurise(articles: Sequence[PTCArticle]) -> Featurised:
                       np.array(tok_y).reshape(-1, len(TOKEN_TECHNIQUES) + 1), np.array(tok_train, dtype=bool))
 
 
-def add_contextual(fz: Featurised, vectors: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Attach the per-document (clause vectors, token vectors) of `signals.contextual` to `fz`, in document order."""
+def add_contextual(fz: Featurised, vectors: Sequence[tuple[np.ndarray, np.ndarray]], sentences: bool = True) -> None:
+    """Attach the per-document (clause vectors, token vectors) of `signals.contextual` (or `signals.wordvec`,
+    with `sentences` off) to `fz`, in document order."""
     fz.clause_emb = np.vstack([c for c, _ in vectors]).astype(np.float32)
     fz.tok_emb = np.vstack([t for _, t in vectors]).astype(np.float32)
-    fz.sent_emb = np.vstack([sentence_vectors(doc, c) for doc, (c, _) in zip(fz.docs, vectors, strict=True)])
+    if sentences:
+        fz.sent_emb = np.vstack([sentence_vectors(doc, c) for doc, (c, _) in zip(fz.docs, vectors, strict=True)])
     fz.tok_ctx = None
     if len(fz.clause_emb) != len(fz.clause_rows) or len(fz.tok_emb) != len(fz.tok_rows):
         raise ValueError("contextual vectors are not aligned with the featurised clauses and tokens")
@@ -208,6 +217,17 @@ def contextual_vectors(articles: Sequence[PTCArticle], fz: Featurised, cache_dir
         if progress and n % 25 == 0:
             print(f"encoded {n + 1}/{len(articles)} articles", file=sys.stderr, flush=True)
     return out
+
+
+def static_vectors(articles: Sequence[PTCArticle], fz: Featurised):
+    """The word-vector table (`signals.wordvec`) for the words of `articles`, and each document's (clause, token)
+    vectors from it. The table is unsupervised (MiniLM's input embeddings; no labels), so building it from every
+    article, test folds included, leaks nothing that a cross-validation would reward."""
+    from newstrace.signals.wordvec import build_word_vectors, doc_vectors
+
+    words = {w for doc in fz.docs for w in doc.toks.words if w.isalpha()}
+    wv = build_word_vectors(words)
+    return wv, [doc_vectors(doc, wv) for doc in fz.docs]
 
 
 def _fit_dense(x: np.ndarray, y: np.ndarray, c: float, labels: list[str]) -> DenseLayer:
@@ -394,6 +414,53 @@ def tune(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], 
     model.tech_threshold = best[1]
 
 
+def calibration_samples(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], idx: Sequence[int],
+                        oof: OOF) -> dict[str, tuple[list[float], list[int]]]:
+    """Per span source: (raw scores, 1 if the span overlaps a gold span of its technique else 0) of the spans
+    that the tuned `model` emits from out-of-fold probabilities of documents `idx`."""
+    out: dict[str, tuple[list[float], list[int]]] = {}
+    offs = zip(np.searchsorted(fz.sent_doc, idx), np.searchsorted(fz.clause_doc, idx),
+               np.searchsorted(fz.tok_doc, idx), strict=False)
+    for di, off in zip(idx, offs, strict=False):
+        ss, cs, ts = _slices(fz, di, off)
+        doc = fz.docs[di]
+        spans = raw_spans(model, doc, oof.sent[ss], oof.clause[cs, 0], oof.tok[ts])
+        if model.rules:
+            spans += [(RULE, sp) for sp in rule_spans(doc)]
+        gold = articles[di].spans
+        for src, sp in spans:
+            hit = any(t == sp.technique and min(sp.end, e) > max(sp.start, b) for t, b, e in gold)
+            xs, ys = out.setdefault(src, ([], []))
+            xs.append(float(sp.score))
+            ys.append(int(hit))
+    return out
+
+
+MIN_CALIBRATION_SPANS = 30  # fewer out-of-fold spans from a source: its confidence is its plain hit rate
+
+
+def fit_calibration(samples: dict[str, tuple[list[float], list[int]]]) -> dict[str, tuple[list[float], list[float]]]:
+    """Isotonic regression of hit on raw score per source, as np.interp breakpoints (at most ~40, rounded).
+    Isotonic keeps the map increasing, so a higher raw score never gets a lower confidence and
+    `--min-confidence` cuts each source at one raw threshold."""
+    from sklearn.isotonic import IsotonicRegression
+
+    out = {}
+    for src, (x, y) in sorted(samples.items()):
+        x_arr, y_arr = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if len(x_arr) < MIN_CALIBRATION_SPANS or x_arr.min() == x_arr.max():
+            rate = float(y_arr.mean()) if len(y_arr) else 0.0
+            out[src] = ([0.0, 1.0], [round(rate, 4)] * 2)
+            continue
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(x_arr, y_arr)
+        xs, ys = iso.X_thresholds_, iso.y_thresholds_
+        if len(xs) > 40:  # keep the file small: sample the step function at 40 raw-score quantiles
+            grid = np.unique(np.quantile(x_arr, np.linspace(0, 1, 40)))
+            xs, ys = grid, iso.predict(grid)
+        out[src] = ([round(float(v), 5) for v in xs], [round(float(v), 4) for v in ys])
+    return out
+
+
 def _fit_context(model: TechniqueModel, fz: Featurised, idx: np.ndarray, oof: OOF) -> None:
     """Fit the second clause stage on out-of-fold first-stage probabilities (what unseen articles look like),
     then replace oof.clause by the second-stage probabilities so thresholds are tuned on what inference emits."""
@@ -461,6 +528,8 @@ def fit(articles: Sequence[PTCArticle], params: Params | None = None, fz: Featur
     if params.context:
         _fit_context(model, fz, idx, oof)
     tune(model, fz, articles, list(idx), oof)
+    if params.calibrate:
+        model.calibration = fit_calibration(calibration_samples(model, fz, articles, list(idx), oof))
     return model
 
 
@@ -473,14 +542,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--minilm", action="store_true",
                     help=f"the contextual model ({MODEL_FILES['minilm']}; needs `make minilm`)")
     ap.add_argument("--cache", default=None, help="with --minilm: folder caching the pooled vectors per article")
+    ap.add_argument("--static", action="store_true",
+                    help="add dense layers over static word vectors (`signals.wordvec`; building the table needs "
+                    "`make minilm`, using it does not)")
     args = ap.parse_args(argv)
     articles = load_ptc(args.data)
     if args.limit:
         articles = articles[: args.limit]
     fz = featurise(articles)
+    wv = None
     if args.minilm:
         add_contextual(fz, contextual_vectors(articles, fz, cache_dir=args.cache, progress=True))
-    model = fit(articles, Params(seed=args.seed, contextual=args.minilm), fz=fz)
+    elif args.static:
+        wv, vectors = static_vectors(articles, fz)
+        add_contextual(fz, vectors, sentences=False)
+    params = STATIC_PARAMS if args.static and not args.minilm else Params(contextual=args.minilm)
+    model = fit(articles, Params(**{**vars(params), "seed": args.seed}), fz=fz)
+    model.word_vectors = wv
     model.meta["trained_on"] = f"{len(articles)} PTC articles"
     out = Path(args.out)
     if out.is_dir():

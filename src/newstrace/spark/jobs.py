@@ -373,21 +373,23 @@ def fingerprints_df(edits: DataFrame) -> list[str]:
     return [line for _, _, line in sorted(rows, key=lambda t: (-t[0], t[1]))]
 
 
-def _signals_partition(rows: Iterable, technique_model: str = "default") -> Iterator[tuple[str, str, str]]:
+def _signals_partition(rows: Iterable, technique_model: str = "default",
+                       min_confidence: float = 0.0) -> Iterator[tuple[str, str, str]]:
     from newstrace.signals.analyse import analyse_article, contract_line
-    from newstrace.signals.techniques import load_model
+    from newstrace.signals.techniques import load_model, with_min_confidence
 
-    model = load_model(kind=technique_model)
+    model = with_min_confidence(load_model(kind=technique_model), min_confidence)
     for r in rows:
         found = analyse_article(Article(id=r["id"], text=r["text"]), model)
         yield r["id"], _dumps(contract_line(found)), _dumps({"id": r["id"], **found["sourcing"]})
 
 
-def signals_df(articles: DataFrame, technique_model: str = "default") -> DataFrame:
+def signals_df(articles: DataFrame, technique_model: str = "default", min_confidence: float = 0.0) -> DataFrame:
     """`(id, line, sourcing)`: `analyse_article` per article, as the `signals.jsonl` and `sourcing.jsonl` lines,
-    with the shipped technique model named `technique_model`."""
+    with the shipped technique model named `technique_model`, keeping technique spans of at least
+    `min_confidence`."""
     return articles.select("id", "text").rdd.mapPartitions(
-        lambda rows: _signals_partition(rows, technique_model)).toDF(SIGNALS_SCHEMA)
+        lambda rows: _signals_partition(rows, technique_model, min_confidence)).toDF(SIGNALS_SCHEMA)
 
 
 def boilerplate_keys(boiler: DataFrame) -> np.ndarray:

@@ -148,6 +148,7 @@ def run_spark(
     min_passage_chars: int = 150,
     families: str = "driver",
     technique_model: str = "default",
+    min_confidence: float = 0.0,
 ) -> SparkRunResult:
     """Run `stages` on Spark over the articles in `source` and write the contract files into `out_dir`.
 
@@ -158,7 +159,8 @@ def run_spark(
     `families`: "driver" collects the pairs' ids and directions to the driver for `build_families` (about 100
     bytes a pair); "spark" finds the connected components in Spark and runs `build_families` per component, for
     pair counts beyond the driver's memory. Both write the same lines.
-    `technique_model`: the shipped technique model the signals stage uses (`default` or `minilm`).
+    `technique_model`: the shipped technique model the signals stage uses (`default` or `minilm`);
+    `min_confidence`: technique spans with a lower confidence are left out.
     Files of stages that did not run are written empty, as `analyze` does.
     """
     from newstrace.reuse.align import AlignParams
@@ -227,7 +229,7 @@ def run_spark(
             n["edits.jsonl"] = _write_lines(out / "edits.jsonl", [])
         if "signals" in requested:
             t = time.perf_counter()
-            signals = _persist(jobs.signals_df(articles, technique_model))
+            signals = _persist(jobs.signals_df(articles, technique_model, min_confidence))
             cached.append(signals)
             n["signals.jsonl"] = _write_lines(out / "signals.jsonl", _sorted_lines(signals, ("id",)))
             n["sourcing.jsonl"] = _write_lines(out / "sourcing.jsonl", _sorted_lines(signals, ("id",), "sourcing"))
