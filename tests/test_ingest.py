@@ -187,15 +187,20 @@ def test_resumes_after_kill_9_with_no_duplicates_and_nothing_lost(tmp_path: Path
     db = tmp_path / "k.duckdb"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     partial = None
-    for delay in (2.0, 1.2, 3.5, 0.8):
-        if db.exists():
-            db.unlink()
-        wal = Path(str(db) + ".wal")
-        if wal.exists():
-            wal.unlink()
+    # kill once the store holds some committed data, judged by the size of its files rather than by a fixed delay:
+    # on a loaded machine a fixed delay can land before the first batch commits
+    for grown in (2 << 20, 1 << 20, 4 << 20, 256 << 10):
+        for stale in (db, Path(str(db) + ".wal")):
+            if stale.exists():
+                stale.unlink()
         proc = subprocess.Popen([*NEWSTRACE, "ingest", str(tmp_path), "--db", str(db), "--quiet"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            size = sum(f.stat().st_size for f in (db, Path(str(db) + ".wal")) if f.exists())
+            if size >= grown:
+                break
+            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         with Store(db) as store:
