@@ -116,9 +116,17 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     partitions = int(settings.pop("spark.sql.shuffle.partitions", 0)) or max(
         4, -(-run.store.count("articles") // SPARK_ARTICLES_PER_PARTITION))
     run.say(f"Spark session on {master} ({partitions} shuffle partitions)")
+    from pyspark.sql import SparkSession
+
+    owned = SparkSession.getActiveSession() is None
     spark = local_session(master, shuffle_partitions=partitions, extra=settings)
-    result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
-                       technique_model=run.technique_model, min_confidence=run.min_confidence)
+    try:
+        result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
+                           technique_model=run.technique_model,
+                           min_confidence=run.min_confidence)
+    finally:
+        if owned:  # the driver JVM and the cluster's executors go now, before the files are read back
+            spark.stop()
     run.timings["spark"] = time.perf_counter() - started
     # the Spark stages' own seconds (ingest there is reading articles.jsonl back), and what remains: the session's
     # start and the contract files written on the driver

@@ -191,7 +191,9 @@ def write_outputs(run: Run) -> None:
     assert out is not None
     ensure_writable(out)
     remove_partials(out)
-    articles = run.load_articles() if run.ran else []
+    # the articles a stage already loaded, or streamed from the store (the Spark engine never loads them: a
+    # million articles' text need not sit in memory just to be written out)
+    articles = (run.articles if run.articles is not None else run.store.iter_articles()) if run.ran else []
     write_jsonl(out / "articles.jsonl", article_rows(articles))
     reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
     write_jsonl(out / "reuse.jsonl", reuse)
