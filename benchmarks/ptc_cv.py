@@ -55,6 +55,50 @@ def calibration_table(scored: list[tuple[float, int]], bins: int = 10) -> tuple[
     return float(ece), rows
 
 
+def report_saved(articles: list, folder: Path, args: argparse.Namespace) -> None:
+    """Pooled scores, per technique, and calibration from the fold predictions saved by `--save-pred`: all
+    saved folds of one repeat pooled (which is the whole repeat once every fold is there)."""
+    gold_si = {a.id: a.si for a in articles}
+    gold_tc = {a.id: a.spans for a in articles}
+    fold_si, fold_tc, scored = [], [], []
+    pred: dict[str, list] = {}
+    files = sorted(folder.glob("r*f*.json"))
+    for path in files:
+        fold_pred = {k: [tuple(x) for x in v] for k, v in json.loads(path.read_text()).items()}
+        ids = list(fold_pred)
+        fold_si.append(si_score({a: [(s, e) for _, s, e, _ in fold_pred[a]] for a in ids},
+                                {a: gold_si[a] for a in ids}).f1)
+        fold_tc.append(technique_score({a: [x[:3] for x in fold_pred[a]] for a in ids},
+                                       {a: gold_tc[a] for a in ids})[0].f1)
+        for a, spans in fold_pred.items():
+            for t, s, e, c in spans:
+                scored.append((c, int(any(g == t and min(e, ge) > max(s, gs) for g, gs, ge in gold_tc[a]))))
+        pred.update(fold_pred)
+        print(f"{path.stem}: {len(ids)} articles, SI F1 {fold_si[-1]:.3f}, TA F1 {fold_tc[-1]:.3f}")
+    ids = list(pred)
+    si = si_score({k: [(s, e) for _, s, e, _ in v] for k, v in pred.items()}, {a: gold_si[a] for a in ids})
+    tc, per = technique_score({k: [x[:3] for x in v] for k, v in pred.items()}, {a: gold_tc[a] for a in ids})
+    print(f"\npooled over {len(files)} folds ({len(ids)} articles): SI P {si.precision:.3f} R {si.recall:.3f} "
+          f"F1 {si.f1:.3f}; TA P {tc.precision:.3f} R {tc.recall:.3f} F1 {tc.f1:.3f}; fold mean SI "
+          f"{np.mean(fold_si):.3f} (sd {_sd(fold_si):.3f}), TA {np.mean(fold_tc):.3f} (sd {_sd(fold_tc):.3f})")
+    print(f"\n{'technique':38s} {'P':>6s} {'R':>6s} {'F1':>6s} {'#pred':>6s} {'#gold':>6s}")
+    for lab, r in sorted(per.items(), key=lambda kv: -kv[1].f1):
+        print(f"  {lab:36s} {r.precision:6.3f} {r.recall:6.3f} {r.f1:6.3f} {r.n_pred:6d} {r.n_gold:6d}")
+    ece, rel = calibration_table(scored)
+    print(f"\ncalibration of span confidences: {len(scored)} spans, ECE {ece:.3f}")
+    for lo, hi, n, c, h in rel:
+        print(f"   {lo:.1f}-{hi:.1f}    {n:6d} {c:9.3f} {h:8.3f}")
+    heads = ("SI P", "SI R", "SI F1", "TA P", "TA R", "TA F1", "spans")
+    print(f"\n{'--min-confidence':>16s} " + " ".join(f"{h:>6s}" for h in heads))
+    for level in CONFIDENCE_LEVELS:
+        kept = {k: [x for x in v if x[3] >= level] for k, v in pred.items()}
+        s = si_score({k: [(a, b) for _, a, b, _ in v] for k, v in kept.items()}, {a: gold_si[a] for a in ids})
+        t = technique_score({k: [x[:3] for x in v] for k, v in kept.items()}, {a: gold_tc[a] for a in ids})[0]
+        n = sum(len(v) for v in kept.values())
+        print(f"{level:16.1f} " + " ".join(f"{v:6.3f}" for v in (s.precision, s.recall, s.f1, t.precision,
+                                                                      t.recall, t.f1)) + f" {n:6d}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="../shared/data/ptc-train")
@@ -78,12 +122,22 @@ def main() -> None:
     ap.add_argument("--static", action="store_true", help="add dense layers over static word vectors")
     ap.add_argument("--json", default=None, help="write the results to this file as JSON")
     ap.add_argument("--no-speed", action="store_true", help="skip the inference-time measurement")
+    ap.add_argument("--only", default="",
+                    help="comma list of REPEAT:FOLD to run (e.g. 0:1,0:3), to split a CV over processes; with "
+                    "--save-pred, each fold's predictions are saved and `--from-pred` merges them")
+    ap.add_argument("--save-pred", default=None, help="folder to save each test fold's predictions in (JSON)")
+    ap.add_argument("--from-pred", default=None,
+                    help="report from the predictions saved in this folder (no fitting): the folds found there")
     args = ap.parse_args()
 
     articles = T.load_ptc(args.data)
     if args.limit:
         articles = articles[: args.limit]
     t0 = time.perf_counter()
+    only = {tuple(int(x) for x in item.split(":")) for item in args.only.split(",") if item}
+    if args.from_pred:
+        report_saved(articles, Path(args.from_pred), args)
+        return
     fz = T.featurise(articles)
     vectors = wv = None
     if args.minilm:
@@ -109,6 +163,8 @@ def main() -> None:
         folds = [np.sort(order[i :: args.folds]) for i in range(args.folds)]
         pred: dict[str, list] = {}
         for k, test in enumerate(folds):
+            if only and (rep, k) not in only:
+                continue
             train_idx = np.setdiff1d(np.arange(len(articles)), test)
             model = T.fit(articles, params, fz=fz, train_idx=train_idx)
             model.word_vectors = wv
@@ -126,6 +182,9 @@ def main() -> None:
             fold_si.append(f_si.f1)
             fold_tc.append(f_tc.f1)
             pred.update(fold_pred)
+            if args.save_pred:
+                Path(args.save_pred).mkdir(parents=True, exist_ok=True)
+                Path(args.save_pred, f"r{rep}f{k}.json").write_text(json.dumps(fold_pred))
             print(f"repeat {rep} fold {k}: SI F1 {f_si.f1:.3f}, TA F1 {f_tc.f1:.3f} (sent_th={model.sent_threshold} "
                   f"refine={model.refine} tech_th={model.tech_threshold}) {time.perf_counter() - t0:.0f}s",
                   flush=True)

@@ -281,3 +281,5 @@ def test_signals_min_confidence_trades_recall_for_precision(seed_path: Path) -> 
     assert kept == [t for t in every if t["score"] >= 0.4] and len(kept) < len(every)
     bad = nt("signals", str(seed_path), "--jsonl", "--min-confidence", "2")
     assert bad.returncode != 0 and "min-confidence" in bad.stderr
+    fast = nt("signals", str(seed_path), "--jsonl", "--technique-model", "fast")
+    assert fast.returncode == 0 and json.loads(fast.stdout)["techniques"]

@@ -97,10 +97,17 @@ def test_weight_packing_round_trip():
     assert not back[~kept].any()
 
 
-def test_shipped_model_is_small():
+def test_shipped_models_are_small_and_the_default_has_word_vectors():
+    from newstrace.signals.techniques import MODEL_FILES
+
     _shipped()
-    # the repository holds no file over 5 MB
-    assert SHIPPED_MODEL.stat().st_size < 5_000_000
+    for name in MODEL_FILES.values():
+        path = SHIPPED_MODEL.parent / name
+        # the repository holds no file over 5 MB
+        assert not path.exists() or path.stat().st_size < 5_000_000
+    assert load_model().word_vectors is not None and not load_model().needs_encoder
+    fast = load_model(kind="fast")
+    assert fast.word_vectors is None and not fast.contextual
 
 
 def test_shipped_model_on_ptc_articles():

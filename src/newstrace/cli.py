@@ -44,8 +44,8 @@ DocTimeoutOption = Annotated[
                         "it is reported and skipped; 0 for no limit.")
 ]
 TechniqueModelOption = Annotated[
-    str, typer.Option("--technique-model", help="default (fast, linear), or minilm (contextual: more accurate, "
-                      "about 50x slower; needs `make minilm`).")
+    str, typer.Option("--technique-model", help="default (linear + static word vectors), fast (linear only, a few "
+                      "ms less per article), or minilm (contextual, about 50x slower; needs `make minilm`).")
 ]
 MinConfidenceOption = Annotated[
     float, typer.Option("--min-confidence", min=0.0, max=1.0,

@@ -12,6 +12,10 @@ The model (trained by `newstrace.signals.train` on the PTC corpus) has three lin
   token lies in some gold span): runs of tokens whose technique probability clears a per-technique threshold
   become short spans, which also catches lexical propaganda in clauses that the clause layer skipped.
 
+The default model adds the same kind of dense layers over static word vectors stored in its file
+(`signals.wordvec`): per clause (stacked into the second clause stage) and per token in a window (averaged with the
+token layer), for about a millisecond per article. The `fast` model has the linear layers alone.
+
 The optional `minilm` model adds logistic layers over MiniLM vectors (`signals.contextual`): per clause (stacked
 into the second clause stage) and per token (averaged with the token layer). Training can also fit a token layer
 over each token's vector in context and a sentence layer (averaged with the sentence layer); neither raised the
@@ -45,9 +49,10 @@ from newstrace.signals.wordvec import WordVectors
 from newstrace.signals.wordvec import doc_vectors as word_doc_vectors
 
 MODEL_FILE = "techniques.npz"
-# the shipped models by name: `default` is the fast linear one; `minilm` adds MiniLM contextual vectors (about 50x
-# slower; needs `make minilm`)
-MODEL_FILES = {"default": MODEL_FILE, "minilm": "techniques-minilm.npz"}
+# the shipped models by name: `default` is the linear layers plus dense layers over static word vectors; `fast` the
+# linear layers alone (for corpus runs where every millisecond counts); `minilm` adds MiniLM contextual vectors
+# (about 50x slower; needs `make minilm`)
+MODEL_FILES = {"default": MODEL_FILE, "fast": "techniques-fast.npz", "minilm": "techniques-minilm.npz"}
 FORMAT_VERSION = 2
 ANY = "ANY"  # the token layer's last output: P(token lies in some propaganda span), whatever the technique
 N_CTX = 12  # inputs of the second clause stage, see `context_features`

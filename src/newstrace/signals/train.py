@@ -1,5 +1,6 @@
 """Train the propaganda-technique model from the PTC corpus (needs scikit-learn; inference does not).
 
+    python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data --static
     python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data
     python -m newstrace.signals.train --data ../shared/data/ptc-train --out src/newstrace/data --minilm
 
@@ -26,7 +27,6 @@ from newstrace.signals import features as F
 from newstrace.signals.contextual import sentence_vectors, token_context
 from newstrace.signals.techniques import (
     ANY,
-    MODEL_FILE,
     MODEL_FILES,
     RULE,
     DenseLayer,
@@ -536,7 +536,9 @@ def fit(articles: Sequence[PTCArticle], params: Params | None = None, fz: Featur
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Train the newstrace propaganda-technique model on PTC data.")
     ap.add_argument("--data", required=True, help="PTC folder with train-articles/ and train-task-flc-tc.labels")
-    ap.add_argument("--out", required=True, help=f"output .npz path, or a folder to write {MODEL_FILE} into")
+    ap.add_argument("--out", required=True,
+                    help="output .npz path, or a folder to write the shipped file into (" +
+                    ", ".join(f"{k}: {v}" for k, v in MODEL_FILES.items()) + ")")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N articles only (for tests)")
     ap.add_argument("--minilm", action="store_true",
@@ -562,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.meta["trained_on"] = f"{len(articles)} PTC articles"
     out = Path(args.out)
     if out.is_dir():
-        out = out / MODEL_FILES["minilm" if args.minilm else "default"]
+        out = out / MODEL_FILES["minilm" if args.minilm else "default" if args.static else "fast"]
     save_model(model, out)
     print(f"wrote {out}: sent_threshold={model.sent_threshold} tech_threshold={model.tech_threshold} "
           f"tok_thresholds={model.tok_thresholds}", file=sys.stderr)
