@@ -154,7 +154,7 @@ def test_unknown_model_name_is_a_clear_error():
     from newstrace.errors import ModelError
     from newstrace.signals.techniques import load_model
 
-    with pytest.raises(ModelError, match="unknown technique model 'large'.*default, minilm"):
+    with pytest.raises(ModelError, match="unknown technique model 'large'.*default, fast, minilm"):
         load_model(kind="large")
 
 
