@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -347,14 +347,19 @@ def _slices(fz: Featurised, di: int, off: tuple[int, int, int]) -> tuple[slice, 
             slice(off[2], off[2] + len(doc.toks)))
 
 
-def predict_all(model: TechniqueModel, fz: Featurised, idx: Sequence[int], oof: OOF) -> dict[int, list]:
-    """Labelled spans for documents `idx` from precomputed probabilities."""
-    out = {}
+def _doc_slices(fz: Featurised, idx: Sequence[int]) -> Iterator[tuple[int, F.Doc, slice, slice, slice]]:
+    """For each document of `idx` (sorted): its index, analysed text, and its rows among the sentences, clauses
+    and tokens of `fz`."""
     offs = zip(np.searchsorted(fz.sent_doc, idx), np.searchsorted(fz.clause_doc, idx),
                np.searchsorted(fz.tok_doc, idx), strict=False)
     for di, off in zip(idx, offs, strict=False):
-        ss, cs, ts = _slices(fz, di, off)
-        doc = fz.docs[di]
+        yield (di, fz.docs[di], *_slices(fz, di, off))
+
+
+def predict_all(model: TechniqueModel, fz: Featurised, idx: Sequence[int], oof: OOF) -> dict[int, list]:
+    """Labelled spans for documents `idx` from precomputed probabilities."""
+    out = {}
+    for di, doc, ss, cs, ts in _doc_slices(fz, idx):
         spans = model_spans(model, doc, oof.sent[ss], oof.clause[cs, 0], oof.tok[ts])
         if model.rules:
             spans += rule_spans(doc)
@@ -419,11 +424,7 @@ def calibration_samples(model: TechniqueModel, fz: Featurised, articles: Sequenc
     """Per span source: (raw scores, 1 if the span overlaps a gold span of its technique else 0) of the spans
     that the tuned `model` emits from out-of-fold probabilities of documents `idx`."""
     out: dict[str, tuple[list[float], list[int]]] = {}
-    offs = zip(np.searchsorted(fz.sent_doc, idx), np.searchsorted(fz.clause_doc, idx),
-               np.searchsorted(fz.tok_doc, idx), strict=False)
-    for di, off in zip(idx, offs, strict=False):
-        ss, cs, ts = _slices(fz, di, off)
-        doc = fz.docs[di]
+    for di, doc, ss, cs, ts in _doc_slices(fz, idx):
         spans = raw_spans(model, doc, oof.sent[ss], oof.clause[cs, 0], oof.tok[ts])
         if model.rules:
             spans += [(RULE, sp) for sp in rule_spans(doc)]
