@@ -238,3 +238,32 @@ def test_gzip_jsonl_is_not_a_supported_input(tmp_path: Path) -> None:
     with Store(tmp_path / "g.duckdb") as store:
         report = ingest_paths([path], store)
     assert report.articles_added == 0 and "unsupported file type" in report.problems[0].reason
+
+
+def test_background_checkpoint_folds_the_wal_into_the_file(tmp_path: Path) -> None:
+    from newstrace.model import Article
+
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        store.add_articles([Article(id=f"a{i}", text=f"text number {i} " * 50) for i in range(2000)])
+        wal = Path(f"{db}.wal")
+        assert wal.exists() and wal.stat().st_size > 100_000  # bulk inserts stay in the WAL (checkpoint_threshold)
+        store.checkpoint_in_background().join()
+        assert not wal.exists() or wal.stat().st_size < 10_000
+        assert store.count("articles") == 2000
+    with Store(db, read_only=True) as again:
+        assert again.count("articles") == 2000
+
+
+def test_background_checkpoint_gives_way_to_an_open_reader(tmp_path: Path) -> None:
+    from newstrace.model import Article
+
+    db = tmp_path / "s.duckdb"
+    with Store(db) as store:
+        store.add_articles([Article(id=f"a{i}", text=f"text {i} " * 50) for i in range(6000)])
+        reading = store.iter_articles(batch_size=100)
+        first = next(reading)
+        store.checkpoint_in_background().join()  # fails quietly while the cursor is open; close() checkpoints
+        assert first.id == "a0" and sum(1 for _ in reading) == 5999
+    with Store(db, read_only=True) as again:
+        assert again.count("articles") == 6000

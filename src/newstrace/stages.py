@@ -194,27 +194,33 @@ def write_outputs(run: Run) -> None:
     # the articles a stage already loaded, or streamed from the store (the Spark engine never loads them: a
     # million articles' text need not sit in memory just to be written out)
     articles = (run.articles if run.articles is not None else run.store.iter_articles()) if run.ran else []
-    write_jsonl(out / "articles.jsonl", article_rows(articles))
-    reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
-    write_jsonl(out / "reuse.jsonl", reuse)
-    write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
-    write_jsonl(out / "edits.jsonl", run.edits if "edits" in run.ran else [])
-    write_jsonl(out / "signals.jsonl", (contract_line(s) for s in run.signals) if "signals" in run.ran else [])
-    if "signals" in run.ran:
-        write_jsonl(out / "sourcing.jsonl", ({"id": s["id"], **s["sourcing"]} for s in run.signals))
-    if "network" in run.ran and run.graph is not None:
-        from newstrace.network.export import write_graphml
+    # the store's checkpoint runs while the files are written, unless they are read from it
+    checkpoint = run.store.checkpoint_in_background() if run.articles is not None else None
+    try:
+        write_jsonl(out / "articles.jsonl", article_rows(articles))
+        reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
+        write_jsonl(out / "reuse.jsonl", reuse)
+        write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
+        write_jsonl(out / "edits.jsonl", run.edits if "edits" in run.ran else [])
+        write_jsonl(out / "signals.jsonl", (contract_line(s) for s in run.signals) if "signals" in run.ran else [])
+        if "signals" in run.ran:
+            write_jsonl(out / "sourcing.jsonl", ({"id": s["id"], **s["sourcing"]} for s in run.signals))
+        if "network" in run.ran and run.graph is not None:
+            from newstrace.network.export import write_graphml
 
-        write_graphml(run.graph, out / "network.graphml")
-    else:
-        write_text(out / "network.graphml", EMPTY_GRAPHML)
-    if "edits" in run.ran:
-        write_jsonl(out / "fingerprints.jsonl", run.fingerprints)
-    write_parquet(out / "reuse.parquet", reuse)
-    if "report" in run.ran:
-        from newstrace.report import write_report
+            write_graphml(run.graph, out / "network.graphml")
+        else:
+            write_text(out / "network.graphml", EMPTY_GRAPHML)
+        if "edits" in run.ran:
+            write_jsonl(out / "fingerprints.jsonl", run.fingerprints)
+        write_parquet(out / "reuse.parquet", reuse)
+        if "report" in run.ran:
+            from newstrace.report import write_report
 
-        write_report(run, out / "report.html")
-    else:
-        write_text(out / "report.html", "")
+            write_report(run, out / "report.html")
+        else:
+            write_text(out / "report.html", "")
+    finally:
+        if checkpoint is not None:
+            checkpoint.join()
 

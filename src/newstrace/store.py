@@ -21,6 +21,7 @@ batch, and `INSERT ... ON CONFLICT DO NOTHING` on the primary key makes the reru
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import asdict
@@ -140,6 +141,25 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+
+    def checkpoint_in_background(self) -> threading.Thread:
+        """Start folding the WAL into the database file on a thread of its own; `join()` the thread before closing.
+
+        Bulk ingest leaves the WAL large (see `checkpoint_threshold`), and `close()` would otherwise spend seconds
+        checkpointing after everything else is done. DuckDB releases the GIL while it checkpoints, so this overlaps
+        with Python writing the output files. It fails when another transaction is open (a cursor still reading);
+        then `close()` checkpoints as before."""
+
+        def work() -> None:
+            try:
+                with self.con.cursor() as cur:
+                    cur.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass
+
+        thread = threading.Thread(target=work, name="newstrace-checkpoint", daemon=True)
+        thread.start()
+        return thread
 
     def __enter__(self) -> Store:
         return self
