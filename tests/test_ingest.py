@@ -267,3 +267,17 @@ def test_background_checkpoint_gives_way_to_an_open_reader(tmp_path: Path) -> No
         assert first.id == "a0" and sum(1 for _ in reading) == 5999
     with Store(db, read_only=True) as again:
         assert again.count("articles") == 6000
+
+
+def test_lean_store_caps_duckdb_memory_while_spark_works_and_keeps_every_row(tmp_path: Path) -> None:
+    from newstrace.model import Article
+
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_articles([Article(id=f"a{i}", text=f"words of text {i} " * 200) for i in range(3000)])
+        default = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        with store.lean("64MB"):
+            assert store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "61.0 MiB"
+            assert sum(len(a.text) for a in store.iter_articles()) > 10_000_000  # more than the cap, read fine
+        assert store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == default
+    with Store(":memory:") as memory, memory.lean("64MB"):
+        assert memory.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] != "61.0 MiB"

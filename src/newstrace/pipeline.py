@@ -121,9 +121,10 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     owned = SparkSession.getActiveSession() is None
     spark = local_session(master, shuffle_partitions=partitions, extra=settings)
     try:
-        result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
-                           technique_model=run.technique_model,
-                           min_confidence=run.min_confidence)
+        with run.store.lean():
+            result = run_spark(run.out_dir / "articles.jsonl", run.out_dir, ["ingest", *on_spark], spark=spark,
+                               technique_model=run.technique_model,
+                               min_confidence=run.min_confidence)
     finally:
         if owned:  # the driver JVM and the cluster's executors go now, before the files are read back
             spark.stop()
