@@ -219,3 +219,29 @@ def test_texts_without_a_clause_give_no_spans_with_every_shipped_model(text):
     # the default model's context layer reads more columns than the fast one's: an empty text once crashed it
     for name in ("default", "fast"):
         assert detect_techniques(text, load_model(kind=name)) == []
+
+
+def test_analyse_articles_in_forked_workers_gives_the_same_lines_in_the_same_order():
+    from newstrace.model import Article
+    from newstrace.signals.analyse import analyse_articles
+
+    files = sorted(need(PTC_ARTICLES).glob("article*.txt"))[:24]
+    articles = [Article(id=p.stem, text=p.read_bytes().decode("utf-8")) for p in files]
+    one = list(analyse_articles(articles))
+    two = list(analyse_articles(articles, workers=2, min_parallel=2, chunk=5))
+    assert [r["id"] for r in two] == [a.id for a in articles]
+    assert two == one
+    assert sum(len(r["techniques"]) for r in two) > 24
+
+
+def test_analyse_articles_reports_each_article_over_its_time_limit_from_the_workers():
+    from newstrace.model import Article
+    from newstrace.signals.analyse import analyse_articles
+
+    text = need(PTC_ARTICLES).joinpath("article111111111.txt").read_text(encoding="utf-8") * 40
+    articles = [Article(id=f"a{i}", text=text) for i in range(4)]
+    late: list[tuple[str, str]] = []
+    rows = list(analyse_articles(articles, doc_seconds=0.01, workers=2, min_parallel=2, chunk=1,
+                                 on_timeout=lambda a, exc: late.append((a.id, str(exc)))))
+    assert rows == []
+    assert late == [(f"a{i}", "took longer than 0.01 s") for i in range(4)]

@@ -116,7 +116,7 @@ def run_signals(run: Run) -> None:
 
     model = with_min_confidence(load_model(kind=run.technique_model), run.min_confidence)
     run.signals = list(analyse_articles(run.load_articles(), progress=run.progress, model=model,
-                                        doc_seconds=run.doc_seconds, on_timeout=timed_out))
+                                        doc_seconds=run.doc_seconds, on_timeout=timed_out, workers=run.workers))
     _replace_skipped(run, SIGNALS_SKIPPED, skipped)
     run.store.replace_rows(
         "signals",
