@@ -132,3 +132,21 @@ def test_no_one_off_is_systematic(demo):
         for f in row["systematic"]:
             if f["kind"] in ("insert", "replace", "delete"):
                 assert f["count"] >= 2, f
+
+
+def test_edits_in_forked_workers_equal_one_process(tmp_path):
+    from newstrace.edits.corpus import corpus_edits
+    from newstrace.pipeline import Run, analyze, parse_stages
+    from newstrace.store import Store
+
+    with Store(tmp_path / "s.duckdb") as store:
+        run = analyze(Run(store=store, inputs=[DEMO_CORPUS], out_dir=None), parse_stages("ingest,reuse"))
+        articles = run.article_map()
+    assert len(run.pairs) >= 10
+    one = corpus_edits(articles, run.pairs)
+    late: list[str] = []
+    two = corpus_edits(articles, run.pairs, workers=2, min_parallel=2, chunk=3)
+    assert two == one and sum(len(line["systematic"]) for line in two[0]) > 10
+    none = corpus_edits(articles, run.pairs[:4], workers=2, min_parallel=2, chunk=1, pair_seconds=1e-4,
+                        on_timeout=lambda pair, exc: late.append(pair.copy))
+    assert none == ([], []) and late == [p.copy for p in run.pairs[:4]]

@@ -95,7 +95,8 @@ def run_edits(run: Run) -> None:
                                 "(the --doc-timeout); no edits line"))
 
     run.edits, run.fingerprints = corpus_edits(articles, run.pairs, progress=run.progress,
-                                               pair_seconds=run.doc_seconds, on_timeout=timed_out)
+                                               pair_seconds=run.doc_seconds, on_timeout=timed_out,
+                                               workers=run.workers)
     _replace_skipped(run, EDITS_SKIPPED, skipped)
     run.store.replace_rows(
         "edits",

@@ -9,6 +9,7 @@ from typing import Any
 from newstrace.edits.fingerprints import outlet_fingerprints
 from newstrace.edits.script import diff_rows
 from newstrace.edits.systematic import PairEdits, diff_pair
+from newstrace.forkmap import fork_map
 from newstrace.model import Article, Passage, ReusePair
 from newstrace.timelimit import DocumentTimeout, time_limit
 
@@ -42,28 +43,39 @@ def pair_record(source_id: str, copy_id: str, source_text: str, copy_text: str,
 def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *, progress: Any = None,
                  pair_seconds: float | None = None,
                  on_timeout: Callable[[ReusePair, DocumentTimeout], None] | None = None,
+                 workers: int = 1, min_parallel: int = 200, chunk: int = 25,
                  ) -> tuple[list[dict], list[dict]]:
     """Edit lines for every pair (contract fields only) and the outlet fingerprints (as dicts).
 
-    A pair whose diff takes longer than `pair_seconds` goes to `on_timeout` and has no line."""
+    A pair whose diff takes longer than `pair_seconds` goes to `on_timeout` and has no line. From `min_parallel`
+    pairs on, `workers` forked processes share the pairs (`forkmap.fork_map`); the results do not change."""
     task = progress.add_task("edits", total=len(pairs)) if progress is not None else None
+
+    def diff_range(lo: int, hi: int) -> list[PairEdits | float]:
+        out: list[PairEdits | float] = []
+        for pair in pairs[lo:hi]:
+            try:
+                with time_limit(pair_seconds):
+                    out.append(diff_pair(articles[pair.source].text, articles[pair.copy].text, list(pair.passages)))
+            except DocumentTimeout as exc:  # the limit in seconds stands for the result (exceptions pickle badly)
+                out.append(exc.seconds)
+        return out
+
     lines: list[dict] = []
     by_outlet: list[tuple[str, PairEdits, str]] = []
-    for pair in pairs:
-        source, copy = articles[pair.source], articles[pair.copy]
-        try:
-            with time_limit(pair_seconds):
-                result = diff_pair(source.text, copy.text, list(pair.passages))
-        except DocumentTimeout as exc:
-            if on_timeout is not None:
-                on_timeout(pair, exc)
-            if task is not None:
-                progress.advance(task)
-            continue
-        lines.append(edit_line(pair.source, pair.copy, result))
-        by_outlet.append((copy.outlet or "unknown", result, pair.copy))
+    lo = 0
+    for batch in fork_map(diff_range, len(pairs), workers=workers, chunk=chunk if workers > 1 else 1,
+                          min_parallel=min_parallel):
+        for pair, result in zip(pairs[lo : lo + len(batch)], batch, strict=True):
+            if not isinstance(result, PairEdits):
+                if on_timeout is not None:
+                    on_timeout(pair, DocumentTimeout(result))
+                continue
+            lines.append(edit_line(pair.source, pair.copy, result))
+            by_outlet.append((articles[pair.copy].outlet or "unknown", result, pair.copy))
+        lo += len(batch)
         if task is not None:
-            progress.advance(task)
+            progress.advance(task, len(batch))
     fingerprints = []
     for fp in outlet_fingerprints(by_outlet):
         row = asdict(fp)

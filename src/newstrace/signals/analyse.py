@@ -7,13 +7,12 @@ several names in the text).
 
 from __future__ import annotations
 
-import multiprocessing as mp
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
 from newstrace.edits.injections import find_injections, find_naming_inconsistencies
+from newstrace.forkmap import fork_map
 from newstrace.model import Article
 from newstrace.signals.attribution import find_attributions
 from newstrace.signals.sourcing import sourcing_profile
@@ -53,56 +52,29 @@ def analyse_articles(articles: Iterable[Article], *, progress: Any = None, model
 
     Each article gets `doc_seconds` of wall-clock time; one that takes longer is passed to `on_timeout` and has no
     line, so one pathological text cannot stall a corpus run. From `min_parallel` articles on, `workers` forked
-    processes share them in runs of `chunk`: they inherit the articles and the model through fork (copy-on-write),
-    get index ranges, and send back only the lines, which come out in the same order and are the same as with
-    one process. Where fork is unavailable the work stays in this process."""
-    global _ITEMS, _MODEL
+    processes share them in runs of `chunk` (`forkmap.fork_map`); the lines are the same, in the same order."""
     items = list(articles)
     model = model or load_model()
     task = progress.add_task("signals", total=len(items)) if progress is not None else None
-    if workers <= 1 or len(items) < min_parallel or "fork" not in mp.get_all_start_methods():
-        batches: Iterable[list[dict | float]] = (_analyse_range((i, i + 1, doc_seconds), items, model)
-                                                 for i in range(len(items)))
-        yield from _emit(items, batches, 1, progress, task, on_timeout)
-        return
-    ranges = [(i, min(i + chunk, len(items)), doc_seconds) for i in range(0, len(items), chunk)]
-    _ITEMS, _MODEL = items, model
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as ex:
-            yield from _emit(items, ex.map(_analyse_range, ranges), chunk, progress, task, on_timeout)
-    finally:
-        _ITEMS, _MODEL = (), None
 
+    def analyse_range(lo: int, hi: int) -> list[dict | float]:
+        out: list[dict | float] = []
+        for article in items[lo:hi]:
+            try:
+                with time_limit(doc_seconds):
+                    out.append(analyse_article(article, model))
+            except DocumentTimeout as exc:  # the limit in seconds stands for the line (exceptions pickle badly)
+                out.append(exc.seconds)
+        return out
 
-_ITEMS: Sequence[Article] = ()  # what forked workers inherit (set only while a pool runs)
-_MODEL: TechniqueModel | None = None
-
-
-def _analyse_range(args: tuple[int, int, float | None], items: Sequence[Article] | None = None,
-                   model: TechniqueModel | None = None) -> list[dict | float]:
-    """Lines of `items[lo:hi]`; an article over its time limit gives the limit (seconds) instead of a line."""
-    lo, hi, doc_seconds = args
-    items = _ITEMS if items is None else items
-    model = model or _MODEL
-    out: list[dict | float] = []
-    for article in items[lo:hi]:
-        try:
-            with time_limit(doc_seconds):
-                out.append(analyse_article(article, model))
-        except DocumentTimeout as exc:
-            out.append(exc.seconds)
-    return out
-
-
-def _emit(items: Sequence[Article], batches: Iterable[list[dict | float]], chunk: int, progress: Any, task: Any,
-          on_timeout: Callable[[Article, DocumentTimeout], None] | None) -> Iterator[dict]:
+    size = chunk if workers > 1 else 1
     lo = 0
-    for batch in batches:
+    for batch in fork_map(analyse_range, len(items), workers=workers, chunk=size, min_parallel=min_parallel):
         for article, row in zip(items[lo : lo + len(batch)], batch, strict=True):
             if isinstance(row, dict):
                 yield row
             elif on_timeout is not None:
                 on_timeout(article, DocumentTimeout(row))
-        lo += chunk
+        lo += len(batch)
         if task is not None:
             progress.advance(task, len(batch))
