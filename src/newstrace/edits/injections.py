@@ -155,9 +155,10 @@ def _trim_at_close(text: str, t: Tokens, places: list[tuple[int, int]]) -> list[
     return places
 
 
-def find_injections(text: str) -> list[Injection]:
-    """Phrases repeatedly set off after the same anchor in `text`, with their seams (see the module docstring)."""
-    t = tokenize(text)
+def find_injections(text: str, toks: Tokens | None = None) -> list[Injection]:
+    """Phrases repeatedly set off after the same anchor in `text`, with their seams (see the module docstring).
+    `toks`: `tokenize(text)`, when the caller has it already."""
+    t = toks if toks is not None else tokenize(text)
     occ: dict[str, dict[int, int]] = {}
     for i in range(len(t.words)):
         for n in range(3, 9):
@@ -273,9 +274,10 @@ def _label_seams(text: str, a: int, b: int) -> list[list[int]]:
     return out
 
 
-def find_naming_inconsistencies(text: str) -> list[NamingInconsistency]:
-    """Entities of `ALIASES` named two or more ways in `text`, unless one name is defined by the other."""
-    t = tokenize(text)
+def find_naming_inconsistencies(text: str, toks: Tokens | None = None) -> list[NamingInconsistency]:
+    """Entities of `ALIASES` named two or more ways in `text`, unless one name is defined by the other. `toks`:
+    `tokenize(text)`, when the caller has it already."""
+    t = toks if toks is not None else tokenize(text)
     out: list[NamingInconsistency] = []
     for entity, (neutral, relabels) in ALIASES.items():
         names = neutral + relabels

@@ -14,6 +14,7 @@ from typing import Any
 from newstrace.edits.injections import find_injections, find_naming_inconsistencies
 from newstrace.forkmap import fork_map
 from newstrace.model import Article
+from newstrace.signals.attribution import analyse as analyse_sentences
 from newstrace.signals.attribution import find_attributions
 from newstrace.signals.sourcing import sourcing_profile
 from newstrace.signals.techniques import TechniqueModel, detect_techniques, load_model
@@ -25,14 +26,17 @@ CONTRACT_KEYS = ("id", "techniques", "attributions", "injections")
 def analyse_text(text: str, article_id: str = "text", model: TechniqueModel | None = None) -> dict:
     """The signals of one raw text. Offsets are into `text` exactly as given. `model` is the technique model
     (default: the shipped fast one)."""
-    attributions = find_attributions(text)
+    # one tokenisation and one sentence analysis serve every analyser
+    analysed = analyse_sentences(text)
+    toks = analysed[3]
+    attributions = find_attributions(text, analysed=analysed)
     return {
         "id": article_id,
-        "techniques": [asdict(t) for t in detect_techniques(text, model or load_model())],
+        "techniques": [asdict(t) for t in detect_techniques(text, model or load_model(), toks)],
         "attributions": [asdict(a) for a in attributions],
-        "injections": [asdict(i) for i in find_injections(text)],
-        "sourcing": sourcing_profile(text, attributions).as_dict(),
-        "naming": [asdict(n) for n in find_naming_inconsistencies(text)],
+        "injections": [asdict(i) for i in find_injections(text, toks)],
+        "sourcing": sourcing_profile(text, attributions, analysed=analysed).as_dict(),
+        "naming": [asdict(n) for n in find_naming_inconsistencies(text, toks)],
     }
 
 

@@ -720,9 +720,14 @@ def _quoted_sentences(text: str, sents: list[Sentence]) -> list[bool]:
     return inside
 
 
-def analyse(text: str) -> tuple[list[Sentence], list[list[Attribution]], list[bool], Tokens]:
-    """Sentences, the explicit attributions in each, and which sentences sit inside multi-sentence quotes."""
-    toks = tokenize(text)
+Analysed = tuple[list["Sentence"], list[list[Attribution]], list[bool], Tokens]
+
+
+def analyse(text: str, toks: Tokens | None = None) -> Analysed:
+    """Sentences, the explicit attributions in each, which sentences sit inside multi-sentence quotes, and the
+    tokens (`toks`: `tokenize(text)`, when the caller has it already). `find_attributions` and
+    `sourcing.sourcing_profile` both start from this; one analysis can serve both (`analysed=`)."""
+    toks = toks if toks is not None else tokenize(text)
     sents = split_sentences(text, toks)
     per: list[list[Attribution]] = []
     flat: list[Attribution] = []
@@ -733,13 +738,13 @@ def analyse(text: str) -> tuple[list[Sentence], list[list[Attribution]], list[bo
     return sents, per, _quoted_sentences(text, sents), toks
 
 
-def find_attributions(text: str, unsourced: bool = True) -> list[Attribution]:
+def find_attributions(text: str, unsourced: bool = True, *, analysed: Analysed | None = None) -> list[Attribution]:
     """All attributions in `text`, sorted by start offset.
 
     Explicit ones carry a cue. With `unsourced`, each factual sentence (see `is_factual`) that has no attribution
     and is not inside a quotation adds an ``unattributed`` Attribution, cue and source None, spanning the sentence.
     """
-    sents, per, quoted, toks = analyse(text)
+    sents, per, quoted, toks = analysed if analysed is not None else analyse(text)
     out: list[Attribution] = []
     for n, (s, atts) in enumerate(zip(sents, per, strict=True)):
         out.extend(atts)

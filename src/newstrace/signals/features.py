@@ -173,8 +173,9 @@ class Doc:
     clauses: list[Clause]
 
 
-def analyse(text: str) -> Doc:
-    toks = tokenize(text)
+def analyse(text: str, toks: Tokens | None = None) -> Doc:
+    """`toks`: `tokenize(text)`, when the caller has it already."""
+    toks = toks if toks is not None else tokenize(text)
     counts: dict[str, int] = {}
     for w in toks.words:
         counts[w] = counts.get(w, 0) + 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from newstrace.model import Attribution
-from newstrace.signals.attribution import ANONYMOUS, NAMED, UNATTRIBUTED, analyse, is_factual
+from newstrace.signals.attribution import ANONYMOUS, NAMED, UNATTRIBUTED, Analysed, analyse, is_factual
 
 KINDS = (NAMED, ANONYMOUS, UNATTRIBUTED)
 
@@ -53,14 +53,16 @@ def _kind_of(atts: list[Attribution]) -> str | None:
     return None
 
 
-def sourcing_profile(text: str, attributions: list[Attribution] | None = None) -> SourcingProfile:
+def sourcing_profile(text: str, attributions: list[Attribution] | None = None, *,
+                     analysed: Analysed | None = None) -> SourcingProfile:
     """The sourcing profile of `text`.
 
     `attributions` defaults to the detector's own (`find_attributions`); pass a list to profile other ones (hand
-    annotations, or a filtered list). Explicit attributions are assigned to the sentence that contains their start;
+    annotations, or a filtered list). `analysed`: `attribution.analyse(text)`, when the caller has it already.
+    Explicit attributions are assigned to the sentence that contains their start;
     sentence-level ``unattributed`` ones with no cue carry no information beyond "no source" and are ignored.
     """
-    sents, per, quoted, toks = analyse(text)
+    sents, per, quoted, toks = analysed if analysed is not None else analyse(text)
     if attributions is not None:
         per = [[] for _ in sents]
         starts = [s.start for s in sents]

@@ -47,6 +47,7 @@ from newstrace.signals.contextual import sentence_vectors, token_context
 from newstrace.signals.features import Doc, analyse
 from newstrace.signals.wordvec import WordVectors
 from newstrace.signals.wordvec import doc_vectors as word_doc_vectors
+from newstrace.tokens import Tokens
 
 MODEL_FILE = "techniques.npz"
 # the shipped models by name: `default` is the linear layers plus dense layers over static word vectors; `fast` the
@@ -535,10 +536,12 @@ _FUNCTION = frozenset(
 )
 
 
-def detect_techniques(text: str, model: TechniqueModel | None = None) -> list[TechniqueSpan]:
-    """Propaganda technique spans in `text` (raw offsets), sorted by start; each score is in 0..1."""
+def detect_techniques(text: str, model: TechniqueModel | None = None,
+                      toks: Tokens | None = None) -> list[TechniqueSpan]:
+    """Propaganda technique spans in `text` (raw offsets), sorted by start; each score is in 0..1. `toks`:
+    `tokenize(text)`, when the caller has it already."""
     model = model if model is not None else load_model()
-    return doc_techniques(model, analyse(text))
+    return doc_techniques(model, analyse(text, toks))
 
 
 def doc_techniques(model: TechniqueModel, doc: Doc,
