@@ -78,9 +78,11 @@ def _write_lines(path: Path, lines: Iterable[str]) -> int:
     return n
 
 
-def _in_order(df: DataFrame, by: Sequence, rows_per_part: int = 100_000) -> DataFrame:
+def _in_order(df: DataFrame, by: Sequence, rows_per_part: int = 20_000) -> DataFrame:
     # a range partitioning sized to the data (one partition for small outputs: one job instead of one per
-    # shuffle partition), each sorted: read in partition order, that is the global order
+    # shuffle partition), each sorted: read in partition order, that is the global order. Each partition reaches
+    # the driver whole: at 100,000 articles a partition (350 MB of text, more as Java objects) exhausted the
+    # heap of a local[2] driver, which also holds the persisted tables, at 1M articles.
     parts = max(1, -(-df.count() // rows_per_part))
     return df.repartitionByRange(parts, *by).sortWithinPartitions(*by)
 
