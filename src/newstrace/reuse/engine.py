@@ -17,7 +17,6 @@ the same worker as the alignment instead of serially in the parent.
 from __future__ import annotations
 
 import difflib
-import multiprocessing as mp
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from newstrace.forkmap import fork_map
 from newstrace.model import Article, Family, Passage, ReusePair
 from newstrace.reuse.candidates import (
     CandidateParams,
@@ -65,40 +65,26 @@ class ReuseResult:
     timed_out: list[tuple[str, str]] = field(default_factory=list)  # (source, copy) pairs over the time limit
 
 
-_TEXTS: Sequence[str] = ()
-
-
-def _rows_range(args: tuple[int, int, ShingleParams]) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi, params = args
-    return shingle_rows(_TEXTS[lo:hi], params)
-
-
 def shingle_corpus(
     texts: Sequence[str], params: ShingleParams, workers: int = 2, *, min_parallel: int = 20_000, chunk: int = 5000
 ) -> tuple[np.ndarray, np.ndarray]:
     """`shingle_rows` over the whole corpus; doc = index in `texts`. From `min_parallel` texts on, `workers`
-    forked processes share the work in ranges of `chunk` texts.
+    forked processes share the work in ranges of `chunk` texts (`forkmap.fork_map`).
 
     Workers inherit the texts through fork (copy-on-write) and get only index ranges, so no text is pickled;
-    only the rows come back. Where fork is unavailable the work stays in this process. (At 100k texts one
-    process needs about 80 us of CPU a text; two workers add ~10% CPU for the transfers and halve the wall
-    time only when two cores are actually free.)
+    only the rows come back. (At 100k texts one process needs about 80 us of CPU a text; two workers add ~10% CPU
+    for the transfers and halve the wall time only when two cores are actually free.)
     """
-    global _TEXTS
-    if workers <= 1 or len(texts) < min_parallel or "fork" not in mp.get_all_start_methods():
+    if workers <= 1 or len(texts) < min_parallel:
         return shingle_rows(texts, params)
-    size = max(1, chunk)
-    ranges = [(i, min(i + size, len(texts)), params) for i in range(0, len(texts), size)]
-    docs, hashes = [], []
-    _TEXTS = texts
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as ex:
-            for (lo, _, _), (d, h) in zip(ranges, ex.map(_rows_range, ranges), strict=True):
-                docs.append(d + lo)
-                hashes.append(h)
-    finally:
-        _TEXTS = ()
-    return np.concatenate(docs), np.concatenate(hashes)
+
+    def rows(lo: int, hi: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        d, h = shingle_rows(texts[lo:hi], params)
+        return [(d + lo, h)]
+
+    parts = [part for batch in fork_map(rows, len(texts), workers=workers, chunk=chunk, min_parallel=min_parallel)
+             for part in batch]
+    return np.concatenate([d for d, _ in parts]), np.concatenate([h for _, h in parts])
 
 
 def boilerplate_spans(text: str, boiler: np.ndarray, params: ShingleParams) -> list[tuple[int, int]]:
