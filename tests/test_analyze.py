@@ -183,3 +183,16 @@ def test_a_pair_or_article_over_the_time_limit_is_reported_once_and_skipped(tmp_
         run.doc_seconds = 60
         analyze(run, ["reuse", "edits", "signals"])  # with time enough, the skipped rows go
         assert len(run.pairs) == pairs and len(run.edits) == pairs and len(reasons(store)) == before
+
+
+def test_one_and_two_workers_write_the_same_files(demo_run: Path, tmp_path: Path) -> None:
+    """With two workers articles.jsonl is written by a forked process while the stages run: same bytes."""
+    out = tmp_path / "w1"
+    result = subprocess.run(
+        [sys.executable, "-m", "newstrace.cli", "analyze", str(DEMO_CORPUS), "--out", str(out), "--quiet",
+         "--workers", "1"], capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("articles.jsonl", "reuse.jsonl", "families.jsonl", "edits.jsonl", "signals.jsonl"):
+        assert (out / name).read_bytes() == (demo_run / name).read_bytes(), name
+    assert not [p.name for p in demo_run.iterdir() if ".partial-" in p.name]

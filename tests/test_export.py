@@ -46,3 +46,46 @@ def test_ensure_writable_refuses_a_file_in_the_way(tmp_path):
         ensure_writable(tmp_path / "out")
     ensure_writable(tmp_path / "fresh" / "nested")
     assert (tmp_path / "fresh" / "nested").is_dir() and not list((tmp_path / "fresh" / "nested").iterdir())
+
+
+def _rows(n: int) -> list[dict]:
+    # text that json escapes in every way it can: quotes, backslashes, controls, line separators, non-ASCII
+    return [{"id": f"a{i}", "text": f"line \"{i}\"\\\n\tcontrol \x01 sep \u2028 and \u00e9\u2019s"} for i in range(n)]
+
+
+def test_forked_writer_matches_write_jsonl_and_appears_only_on_finish(tmp_path):
+    from newstrace.export import ForkedJsonl
+
+    write_jsonl(tmp_path / "expected.jsonl", _rows(500))
+    early = ForkedJsonl(tmp_path / "articles.jsonl", iter(_rows(500)))
+    assert not (tmp_path / "articles.jsonl").exists()  # the child writes under a temporary name
+    early.finish()
+    assert (tmp_path / "articles.jsonl").read_bytes() == (tmp_path / "expected.jsonl").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl", "expected.jsonl"]
+
+
+def test_forked_writer_failure_is_an_output_error_and_leaves_nothing(tmp_path):
+    from newstrace.export import ForkedJsonl
+
+    def rows():
+        yield {"id": "one"}
+        raise ValueError("record 2 is broken")
+
+    early = ForkedJsonl(tmp_path / "articles.jsonl", rows())
+    with pytest.raises(OutputError, match="cannot write .*articles.jsonl: record 2 is broken"):
+        early.finish()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forked_writer_cancelled_leaves_nothing(tmp_path):
+    from newstrace.export import ForkedJsonl
+
+    def endless():
+        i = 0
+        while True:
+            i += 1
+            yield {"id": i}
+
+    early = ForkedJsonl(tmp_path / "articles.jsonl", endless())
+    early.cancel()
+    assert list(tmp_path.iterdir()) == []

@@ -157,3 +157,21 @@ def test_headline_lists_are_left_out_of_the_shingles():
     # with the option off, the sidebar's words make keys the two pages share
     off = ShingleParams(furniture=False)
     assert np.intersect1d(fingerprint(with_a, off), fingerprint(with_b, off)).size >= 3
+
+
+def test_folding_by_table_equals_lower_casing_text_by_text(seed_text):
+    """The scan folds BMP text through a code-unit table; it must give what `str.lower` per text gives, dotted
+    capital I, curly apostrophes and scripts with case included (and the Greek sigma and astral text, which take
+    the slow way)."""
+    import random
+
+    from newstrace.reuse.shingles import _SEP, _code_points, _fold, _folded_code_points
+
+    rng = random.Random(7)
+    ranges = [(0x20, 0x250), (0x370, 0x530), (0x1E00, 0x2200), (0x2C00, 0x2D30), (0xA640, 0xA7FF), (0xFF00, 0xFFEF)]
+    texts = [seed_text, "İstanbul’s ISTANBUL", "ΟΔΥΣΣΕΥΣ ΣΟΦΟΣ", "astral \U0001d400 text"]
+    for _ in range(200):
+        texts.append("".join(chr(rng.randrange(*rng.choice(ranges))) for _ in range(40)))
+    for batch in ([t] for t in texts):
+        assert np.array_equal(_folded_code_points(batch), _code_points(_SEP.join(map(_fold, batch))))
+    assert np.array_equal(_folded_code_points(texts[4:]), _code_points(_SEP.join(map(_fold, texts[4:]))))

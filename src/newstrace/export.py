@@ -128,6 +128,78 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     return n
 
 
+class ForkedJsonl:
+    """A JSONL file written by a forked child process while this process goes on with other work.
+
+    The child writes under a temporary name and exits; `finish` waits for it and renames the file over its real
+    name, so the file appears when the caller decides (with the other contract files), never half-written.
+    `cancel` stops the child and removes its file. Rows are inherited through fork, never pickled. The child
+    holds a copy-on-write view of this process's memory and touches only what it writes.
+    """
+
+    def __init__(self, path: Path, rows: Iterable[dict]) -> None:
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}{PARTIAL}{os.getpid()}-early")
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: write, report any failure on the pipe, and leave without running any cleanup
+            os.close(read_end)
+            code = 0
+            try:
+                with self.tmp.open("w", encoding="utf-8", newline="") as handle:
+                    for row in rows:
+                        handle.write(jsonl_line(row))
+                        handle.write("\n")
+            except BaseException as exc:  # noqa: BLE001 - any failure is the parent's to report
+                os.write(write_end, (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).encode()[:2000])
+                code = 1
+            os._exit(code)
+        os.close(write_end)
+        self.pid: int | None = pid
+        self._errors = read_end
+
+    def finish(self) -> None:
+        """Wait for the child; rename its file over `path`. OutputError when it failed."""
+        status = self._reap()
+        if status != 0:
+            message = self._message() or f"the writer process ended with status {status}"
+            with suppress(OSError):
+                self.tmp.unlink()
+            raise OutputError(f"cannot write {self.path}: {message}")
+        self._message()
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+
+    def cancel(self) -> None:
+        """Stop the child (when still running) and remove its file."""
+        if self.pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, 9)
+            self._reap()
+        self._message()
+        with suppress(OSError):
+            self.tmp.unlink()
+
+    def _reap(self) -> int:
+        if self.pid is None:
+            return 0
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        return os.waitstatus_to_exitcode(status)
+
+    def _message(self) -> str:
+        if self._errors < 0:
+            return ""
+        chunks = []
+        while chunk := os.read(self._errors, 4096):
+            chunks.append(chunk)
+        os.close(self._errors)
+        self._errors = -1
+        return b"".join(chunks).decode("utf-8", "replace")
+
+
 def article_rows(articles: Iterable[Article]) -> Iterator[dict]:
     for a in articles:
         yield a.contract_row()

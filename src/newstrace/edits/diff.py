@@ -16,6 +16,7 @@ difflib-style opcodes `(tag, i1, i2, j1, j2)` with tag in equal/insert/delete/re
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from difflib import SequenceMatcher
 
@@ -74,19 +75,10 @@ def _diff(a: Sequence[Hashable], b: Sequence[Hashable], a0: int, a1: int, b0: in
 
 def _middle(a: Sequence[Hashable], b: Sequence[Hashable], a0: int, a1: int, b0: int, b1: int,
             out: list[tuple[int, int, int]]) -> None:
-    count_a: dict[Hashable, int] = {}
-    pos_a: dict[Hashable, int] = {}
-    for i in range(a0, a1):
-        t = a[i]
-        count_a[t] = count_a.get(t, 0) + 1
-        pos_a[t] = i
-    count_b: dict[Hashable, int] = {}
-    pos_b: dict[Hashable, int] = {}
-    for j in range(b0, b1):
-        t = b[j]
-        if t in count_a:
-            count_b[t] = count_b.get(t, 0) + 1
-            pos_b[t] = j
+    sa, sb = a[a0:a1], b[b0:b1]
+    count_a, count_b = Counter(sa), Counter(sb)
+    pos_a = {t: i for i, t in enumerate(sa, a0)}  # the last occurrence: the only one of a unique word
+    pos_b = {t: j for j, t in enumerate(sb, b0)}
     pairs = sorted((pos_a[t], pos_b[t]) for t, c in count_b.items() if c == 1 and count_a[t] == 1)
     if pairs:
         anchors = _lis(pairs)

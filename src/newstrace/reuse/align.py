@@ -34,7 +34,7 @@ import numpy as np
 
 from newstrace.model import Passage
 from newstrace.reuse import refine
-from newstrace.tokens import WORD_RE, Tokens, normalise_word, tokenize
+from newstrace.tokens import WORD_RE, Tokens, tokenize
 
 # Function words carry no evidence of reuse; seeds are built from the other words only.
 STOPWORDS = frozenset(
@@ -157,7 +157,8 @@ def _tokenize(text: str) -> Tokens:
     Slicing gives the same words as folding word by word unless lower-casing changes a length or depends on
     context (the Greek final sigma); such texts go through `tokenize` itself.
     """
-    folded = normalise_word(text)
+    # only characters inside words matter: of the folded quotes, the curly apostrophe alone occurs in a word
+    folded = text.lower().replace("\u2019", "'")
     if len(folded) != len(text) or "\u03a3" in text:
         return tokenize(text)
     spans = [m.span() for m in WORD_RE.finditer(text)]
@@ -251,6 +252,8 @@ def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
                 dd = -dd
             if dd < best_dd and o[2] >= lo_s and o[1] <= hi_s:
                 best, best_dd = o, dd
+                if not dd:  # no later chain can be closer, and ties go to the first
+                    break
         if best is None:
             chains.append([seed])
             open_.append([c1, s0, s1, d, len(chains) - 1])
@@ -293,20 +296,36 @@ def _count_content(t: _Text, lo: int, hi: int) -> int:
     return bisect_right(t.cpos, hi) - bisect_left(t.cpos, lo)
 
 
-def _candidate(g: list[Seed], src: _Text, cp: _Text) -> _Candidate:
+@dataclass
+class _Group:
+    """Chains whose boxes `_merge` joined: the box and all their seeds."""
+
+    c0: int
+    c1: int
+    s0: int
+    s1: int
+    seeds: list[Seed]
+
+
+def _group(g: list[Seed]) -> _Group:
     ca, cb, sa, sb = zip(*g, strict=True)
-    c0, c1, s0, s1 = min(ca), max(cb), min(sa), max(sb)
-    cm = set(ca).union(cb)
-    sm = set(sa).union(sb)
+    return _Group(min(ca), max(cb), min(sa), max(sb), g)
+
+
+def _candidate(g: _Group, src: _Text, cp: _Text) -> _Candidate:
+    seeds = g.seeds
+    cm = {a for a, _, _, _ in seeds}.union(b for _, b, _, _ in seeds)
+    sm = {x for _, _, x, _ in seeds}.union(y for _, _, _, y in seeds)
     # a key is an unordered pair: when the two words come in the other order in the source, they cross
     cw, sw = cp.tokens.words, src.tokens.words
     pts: set[tuple[int, int]] = set()
-    for a, b, x, y in g:
+    for a, b, x, y in seeds:
         if cw[a] == sw[x] or cw[b] != sw[x]:
             pts.update(((a, x), (b, y)))
         else:
             pts.update(((a, y), (b, x)))
-    return _rescore(_Candidate(c0, c1, s0, s1, len(g), 0.0, 0.0, 0, cm, sm, pts), src, cp)
+    # the shares are scored once the box is straightened and trimmed (`align`)
+    return _Candidate(g.c0, g.c1, g.s0, g.s1, len(seeds), 0.0, 0.0, 0, cm, sm, pts)
 
 
 def _rescore(c: _Candidate, src: _Text, cp: _Text) -> _Candidate:
@@ -437,8 +456,8 @@ def _exact_share(c: _Candidate, src: _Text, cp: _Text, n: int = 3) -> float:
     total = c.c1 - c.c0 - n + 2
     if total <= 0:
         return 0.0
-    grams = {tuple(sw[i : i + n]) for i in range(c.s0, c.s1 - n + 2)}
-    return sum(tuple(cw[i : i + n]) in grams for i in range(c.c0, c.c1 - n + 2)) / total
+    grams = set(zip(*(sw[c.s0 + k : c.s1 + 1] for k in range(n)), strict=False))  # slices shorten
+    return sum(g in grams for g in zip(*(cw[c.c0 + k : c.c1 + 1] for k in range(n)), strict=False)) / total
 
 
 def _straighten(c: _Candidate, src: _Text, cp: _Text, exact: float) -> _Candidate:
@@ -453,12 +472,13 @@ def _straighten(c: _Candidate, src: _Text, cp: _Text, exact: float) -> _Candidat
     chain = _monotone(c.points)
     if len(chain) < 2:
         return c
-    c0, c1 = chain[0][0], chain[-1][0]
-    s0, s1 = min(x[1] for x in chain), max(x[1] for x in chain)
-    out = _Candidate(c0, c1, s0, s1, c.seeds, c.share_copy, c.share_source, c.shared,
-                     {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1},
-                     {x for x in c.points if c0 <= x[0] <= c1 and s0 <= x[1] <= s1})
-    return out if _exact_share(out, src, cp) >= exact else c
+    # the chain runs forward on both sides (`_monotone`), so its ends are its extremes
+    c0, c1, s0, s1 = chain[0][0], chain[-1][0], chain[0][1], chain[-1][1]
+    if _exact_share(_Candidate(c0, c1, s0, s1, 0, 0.0, 0.0), src, cp) < exact:
+        return c
+    return _Candidate(c0, c1, s0, s1, c.seeds, c.share_copy, c.share_source, c.shared,
+                      {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1},
+                      {x for x in c.points if c0 <= x[0] <= c1 and s0 <= x[1] <= s1})
 
 
 def _trim(c: _Candidate, gap: int, run: int) -> _Candidate:
@@ -477,18 +497,18 @@ def _trim(c: _Candidate, gap: int, run: int) -> _Candidate:
                       {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1}, c.points)
 
 
-def _merge(cands: list[_Candidate], gap: int) -> list[_Candidate]:
-    """Merge candidates whose boxes lie within `gap` words of each other on both sides.
+def _merge(groups: list[_Group], gap: int) -> list[_Group]:
+    """Merge chains whose boxes lie within `gap` words of each other on both sides.
 
     Chains break where local reordering scrambles the diagonal; the pieces of one reused passage still sit
     next to each other on both sides, so they are joined back into one passage (granularity near 1).
     """
-    cands = sorted(cands, key=lambda c: c.c0)
+    groups = sorted(groups, key=lambda c: c.c0)
     changed = True
     while changed:
         changed = False
-        out: list[_Candidate] = []
-        for c in cands:
+        out: list[_Group] = []
+        for c in groups:
             for k in out:
                 # c starts no earlier than k in the copy. A long c that starts well before k in the source is
                 # a reordered paragraph, not a piece of the same passage; short pieces are local reshuffles.
@@ -500,17 +520,13 @@ def _merge(cands: list[_Candidate], gap: int) -> list[_Candidate]:
                 ):
                     k.c0, k.c1 = min(k.c0, c.c0), max(k.c1, c.c1)
                     k.s0, k.s1 = min(k.s0, c.s0), max(k.s1, c.s1)
-                    k.seeds += c.seeds
-                    k.cmatched |= c.cmatched
-                    k.smatched |= c.smatched
-                    k.points |= c.points
+                    k.seeds = k.seeds + c.seeds
                     changed = True
                     break
             else:
-                out.append(_Candidate(c.c0, c.c1, c.s0, c.s1, c.seeds, c.share_copy, c.share_source, c.shared,
-                                      set(c.cmatched), set(c.smatched), set(c.points)))
-        cands = out
-    return cands
+                out.append(_Group(c.c0, c.c1, c.s0, c.s1, c.seeds))
+        groups = out
+    return groups
 
 
 def align(source: str, copy: str, params: AlignParams | None = None) -> list[Passage]:
@@ -518,9 +534,15 @@ def align(source: str, copy: str, params: AlignParams | None = None) -> list[Pas
     p = params or AlignParams()
     src, cp = _prepare(source, p), _prepare(copy, p)
     chains = [g for g in _chain(_pair_seeds(src, cp, p), p.gap, p.drift) if len(g) >= p.min_chain]
-    boxes = _merge([_candidate(g, src, cp) for g in chains], p.gap)
     cands: list[_Candidate] = []
-    for b in boxes:
+    for g in _merge([_group(g) for g in chains], p.gap):
+        # a passage needs `min_matched` matched words on each side; a seed matches two, and straightening and
+        # trimming only drop matches: most groups (chance matches of a few seeds) end here
+        if 2 * len(g.seeds) < p.min_matched:
+            continue
+        b = _candidate(g, src, cp)
+        if min(len(b.cmatched), len(b.smatched)) < p.min_matched:
+            continue
         c = _rescore(_trim(_straighten(b, src, cp, p.exact), p.trim_gap, p.trim_run), src, cp)
         clen, slen = c.c1 - c.c0 + 1, c.s1 - c.s0 + 1
         ncw, nsw = _count_content(cp, c.c0, c.c1), _count_content(src, c.s0, c.s1)

@@ -202,7 +202,7 @@ def textual_direction(a: str, b: str, passages: Sequence[Passage], phrase_words:
 
 
 def _grams(words: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+    return set(zip(*(words[k:] for k in range(n)), strict=False))  # each slice one shorter: n-grams
 
 
 def exact_share(a: str, b: str, q: Passage, n: int = 3) -> float:

@@ -35,6 +35,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -318,8 +319,9 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
     for tag, i1, i2, j1, j2 in ops:
         i1, i2, j1, j2 = i1 + ws0, i2 + ws0, j1 + wc0, j2 + wc0
         if tag == "equal":
-            for j, i in zip(range(j1, j2), range(i1, i2), strict=True):
-                cols.append((1.0, j, j, i, i, ct.starts[j], ct.ends[j], st.starts[i], st.ends[i]))
+            cr, sr = range(j1, j2), range(i1, i2)
+            cols.extend(zip(repeat(1.0, j2 - j1), cr, cr, sr, sr, ct.starts[j1:j2], ct.ends[j1:j2], st.starts[i1:i2],
+                            st.ends[i1:i2], strict=True))
             inside += max(0, min(j2 - 1, c1, s1 - i1 + j1) - max(j1, c0, s0 - i1 + j1) + 1)
             cpos, spos = ct.ends[j2 - 1], st.ends[i2 - 1]
             continue
@@ -335,7 +337,14 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
         return None
     # brk[k]: a line break between columns k-1 and k in both texts (a paragraph boundary the copy kept; text
     # merely wrapped otherwise is no boundary, and a change that holds a line break was charged above)
-    brk = [False] + [_between(a, b, cp, src) for a, b in zip(cols, cols[1:], strict=False)]
+    brk = [False]
+    c_broken, s_broken = cp.broken, src.broken
+    for a, b in zip(cols, cols[1:], strict=False):
+        j, i = b[1], b[3]
+        if j == a[2] + 1 and i == a[4] + 1 and a[0] > 0 and b[0] > 0:  # two equal words in a row: token flags
+            brk.append(c_broken[j] and s_broken[i])
+        else:
+            brk.append(_between(a, b, cp, src))
     wall = [c[6] - c[5] > wall_chars or c[8] - c[7] > wall_chars for c in cols]
     for w in walls:
         wall = [x or (w[0] <= c[2] and c[1] <= w[1]) or (w[2] <= c[4] and c[3] <= w[3]) for x, c in zip(wall, cols,
