@@ -152,9 +152,7 @@ def analyze(
         str, typer.Option("--stages", help="Comma list from ingest,reuse,edits,signals,network,report.")
     ] = "ingest,reuse,edits,signals,network,report",
     db: Annotated[Path | None, typer.Option("--db", help="Store to use (default: OUT/newstrace.duckdb).")] = None,
-    workers: Annotated[int, typer.Option("--workers", help=(
-        "Processes for shingling, alignment, edits and signals; with 2 or more, articles.jsonl is written by "
-        "one more process while the stages run."))] = 2,
+    workers: Annotated[int, typer.Option("--workers", help="Processes for shingling, alignment and signals.")] = 2,
     engine: Annotated[str, typer.Option("--engine", help="local, or spark (the spark extra).")] = "local",
     spark_master: Annotated[str, typer.Option(
         "--spark-master", help="With --engine spark: the master URL, local[N] or a cluster's spark://HOST:PORT.")]

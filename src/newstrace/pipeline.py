@@ -49,7 +49,6 @@ class Run:
     graph: Any = None
     timings: dict[str, float] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
-    articles_file: Any = None  # an `export.ForkedJsonl` writing articles.jsonl while the stages run
 
     def say(self, message: str) -> None:
         if self.status:
@@ -152,41 +151,16 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     return analyze(run, [s for s in stages if s in ("network", "report")])
 
 
-# Stages during which this process mostly waits on its workers: articles.jsonl is written meanwhile.
-_EARLY_ARTICLES_BEFORE = ("reuse", "edits", "signals")
-
-
-def _start_articles_file(run: Run) -> None:
-    """Write articles.jsonl in a forked process while the stages run (it depends on the articles alone); the
-    contract files still appear together, when `write_outputs` renames it. Only with `workers > 1`: a second
-    process is a second core's work."""
-    import os
-
-    from newstrace.export import ForkedJsonl, article_rows, ensure_writable
-
-    if run.articles_file is not None or run.out_dir is None or run.workers <= 1 or not hasattr(os, "fork"):
-        return
-    ensure_writable(run.out_dir)
-    run.articles_file = ForkedJsonl(run.out_dir / "articles.jsonl", article_rows(run.load_articles()))
-
-
 def analyze(run: Run, stages: Sequence[str], *, write: bool = True) -> Run:
     """Run `stages` (already validated, in pipeline order) and write every contract file into `run.out_dir`."""
     from newstrace.stages import STAGES, write_outputs
 
-    try:
-        for name in stages:
-            if write and name in _EARLY_ARTICLES_BEFORE:
-                _start_articles_file(run)
-            started = time.perf_counter()
-            run.say(f"stage {name}")
-            STAGES[name](run)
-            run.timings[name] = time.perf_counter() - started
-            run.ran.append(name)
-        if write and run.out_dir is not None:
-            write_outputs(run)
-    finally:
-        if run.articles_file is not None:  # a stage failed: the early articles.jsonl goes with the run
-            run.articles_file.cancel()
-            run.articles_file = None
+    for name in stages:
+        started = time.perf_counter()
+        run.say(f"stage {name}")
+        STAGES[name](run)
+        run.timings[name] = time.perf_counter() - started
+        run.ran.append(name)
+    if write and run.out_dir is not None:
+        write_outputs(run)
     return run

@@ -191,9 +191,6 @@ def write_outputs(run: Run) -> None:
     out = run.out_dir
     assert out is not None
     ensure_writable(out)
-    early, run.articles_file = run.articles_file, None
-    if early is not None:  # articles.jsonl, written while the stages ran: it waits for its renaming here
-        early.finish()
     remove_partials(out)
     # the articles a stage already loaded, or streamed from the store (the Spark engine never loads them: a
     # million articles' text need not sit in memory just to be written out)
@@ -201,8 +198,7 @@ def write_outputs(run: Run) -> None:
     # the store's checkpoint runs while the files are written, unless they are read from it
     checkpoint = run.store.checkpoint_in_background() if run.articles is not None else None
     try:
-        if early is None:
-            write_jsonl(out / "articles.jsonl", article_rows(articles))
+        write_jsonl(out / "articles.jsonl", article_rows(articles))
         reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
         write_jsonl(out / "reuse.jsonl", reuse)
         write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
