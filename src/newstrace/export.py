@@ -16,6 +16,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
+import orjson
+
 from newstrace.errors import OutputError
 from newstrace.model import Article, Family, ReusePair
 
@@ -131,6 +133,40 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
 def article_rows(articles: Iterable[Article]) -> Iterator[dict]:
     for a in articles:
         yield a.contract_row()
+
+
+def _json_string(value: str | None) -> str:
+    """`json.dumps(value, ensure_ascii=False)` for a str or None, through orjson: the same escapes, several times
+    faster on long texts. orjson refuses a lone surrogate, which json writes; that rare value goes through json."""
+    if value is None:
+        return "null"
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def article_line(a: Article) -> str:
+    """`jsonl_line(a.contract_row())`, byte for byte, built field by field. Articles are most of what a run
+    writes, and json's encoder spends most of a run's writing time on their texts."""
+    published = a.published.isoformat() if a.published else None
+    line = (f'{{"id": {_json_string(a.id)}, "url": {_json_string(a.url)}, "outlet": {_json_string(a.outlet)}, '
+            f'"published": {_json_string(published)}, "title": {_json_string(a.title)}, '
+            f'"text": {_json_string(a.text)}}}')
+    if "\u2028" in line or "\u2029" in line or "\x85" in line:
+        line = line.translate(_LINE_BREAKS)
+    return line
+
+
+def write_articles(path: Path, articles: Iterable[Article]) -> int:
+    """`articles.jsonl`: one `article_line` per article. Returns the number of lines."""
+    n = 0
+    with atomic_write(path) as handle:
+        for a in articles:
+            handle.write(article_line(a))
+            handle.write("\n")
+            n += 1
+    return n
 
 
 def reuse_rows(pairs: Iterable[ReusePair]) -> Iterator[dict]:

@@ -49,6 +49,9 @@ class Run:
     graph: Any = None
     timings: dict[str, float] = field(default_factory=dict)
     ran: list[str] = field(default_factory=list)
+    planned: list[str] = field(default_factory=list)  # the stages of the current `analyze` call
+    shingle_ahead: Any = None  # a reuse.ahead.ShingleAhead that ingest fed, until the reuse stage takes its rows
+    checkpoint: Any = None  # the store's background checkpoint thread (Store.checkpoint_in_background), if started
 
     def say(self, message: str) -> None:
         if self.status:
@@ -95,7 +98,7 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     """
     import json
 
-    from newstrace.export import article_rows, read_jsonl, read_reuse, write_jsonl
+    from newstrace.export import read_jsonl, read_reuse, write_articles
 
     try:
         from newstrace.spark import local_session, run_spark
@@ -108,8 +111,7 @@ def analyze_on_spark(run: Run, stages: Sequence[str], *, master: str = "local[2]
     # network and report need every article in memory; without them the store streams into articles.jsonl, so
     # the driver does not hold a large corpus's text while Spark runs
     whole_run = bool({"network", "report"} & set(stages))
-    write_jsonl(run.out_dir / "articles.jsonl",
-                article_rows(run.load_articles() if whole_run else run.store.iter_articles()))
+    write_articles(run.out_dir / "articles.jsonl", run.load_articles() if whole_run else run.store.iter_articles())
     on_spark = [s for s in stages if s in ("reuse", "edits", "signals")]
     started = time.perf_counter()
     settings = dict(conf or {})
@@ -155,12 +157,29 @@ def analyze(run: Run, stages: Sequence[str], *, write: bool = True) -> Run:
     """Run `stages` (already validated, in pipeline order) and write every contract file into `run.out_dir`."""
     from newstrace.stages import STAGES, write_outputs
 
-    for name in stages:
-        started = time.perf_counter()
-        run.say(f"stage {name}")
-        STAGES[name](run)
-        run.timings[name] = time.perf_counter() - started
-        run.ran.append(name)
+    run.planned = list(stages)
+    try:
+        for name in stages:
+            started = time.perf_counter()
+            run.say(f"stage {name}")
+            STAGES[name](run)
+            run.timings[name] = time.perf_counter() - started
+            run.ran.append(name)
+    except BaseException as exc:
+        if run.checkpoint is not None:  # finished before the caller closes the store
+            run.checkpoint.join()
+            run.checkpoint = None
+        if isinstance(exc, Exception):
+            run.store.raise_background_error(exc)  # the first cause (a full disk), not its aftermath
+        raise
+    finally:
+        if run.shingle_ahead is not None:  # ingest ran but reuse did not take the rows (it failed, or was not run)
+            run.shingle_ahead.close()
+            run.shingle_ahead = None
     if write and run.out_dir is not None:
-        write_outputs(run)
+        write_outputs(run)  # joins the checkpoint
+    elif run.checkpoint is not None:
+        run.checkpoint.join()
+        run.checkpoint = None
+        run.store.raise_background_error()
     return run

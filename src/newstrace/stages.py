@@ -11,11 +11,11 @@ from collections.abc import Callable
 from newstrace.errors import NothingIngested
 from newstrace.export import (
     EMPTY_GRAPHML,
-    article_rows,
     ensure_writable,
     family_rows,
     remove_partials,
     reuse_rows,
+    write_articles,
     write_jsonl,
     write_parquet,
     write_text,
@@ -23,7 +23,6 @@ from newstrace.export import (
 from newstrace.ingest.sources import Problem
 from newstrace.model import Article, ReusePair
 from newstrace.pipeline import Run
-from newstrace.signals.analyse import contract_line
 
 # Reasons' prefixes for what a stage after ingest skipped (over the --doc-timeout); each stage's rows replace the
 # last run's, so a rerun does not double them.
@@ -47,6 +46,7 @@ def _replace_skipped(run: Run, prefix: str, problems: list[Problem]) -> None:
 
 def run_ingest(run: Run) -> None:
     from newstrace.ingest import ingest_paths
+    from newstrace.store import as_stored
 
     task = None
     if run.progress is not None:
@@ -56,23 +56,49 @@ def run_ingest(run: Run) -> None:
         if task is not None:
             run.progress.update(task, completed=done, total=total, description=f"ingest ({added} articles)")
 
+    # When later stages will load every article and the store starts empty, what ingest stores is the whole
+    # corpus: it is kept rather than read back. When reuse follows, its shingling starts on each stored batch.
+    later = [s for s in run.planned if s != "ingest"]
+    kept: list[Article] | None = [] if later and run.store.count("articles") == 0 else None
+    if "reuse" in later and run.workers > 1:
+        from newstrace.reuse.ahead import ShingleAhead
+        from newstrace.reuse.engine import EngineParams
+
+        run.shingle_ahead = ShingleAhead(EngineParams().shingles, run.workers)
+
+    def stored(batch: list[Article]) -> None:
+        if kept is not None:
+            kept.extend(batch)
+        if run.shingle_ahead is not None:
+            run.shingle_ahead.add(batch)
+
     run.ingest_report = ingest_paths(
         run.inputs, run.store, max_bytes=run.max_bytes, doc_seconds=run.doc_seconds, on_problem=run.on_problem,
-        on_progress=progress,
+        on_progress=progress, on_stored=stored,
     )
-    run.articles = None
-    if run.store.count("articles") == 0:
+    stored_count = run.store.count("articles")
+    if stored_count == 0:
         raise NothingIngested(
             f"nothing could be ingested from {', '.join(map(str, run.inputs))} "
             f"({run.ingest_report.problem_count} problems reported)"
         )
+    run.articles = as_stored(kept) if kept is not None and len(kept) == stored_count else None
+    if run.articles is not None and run.checkpoint is None:
+        # the stages ahead work from memory, so the store can fold its WAL into the file meanwhile, rather than
+        # after the last stage, when nothing else is left to run beside it
+        run.checkpoint = run.store.checkpoint_in_background()
 
 
 def run_reuse(run: Run) -> None:
     from newstrace.reuse.engine import find_reuse
 
-    result = find_reuse(run.load_articles(), workers=run.workers, progress=_stage_progress(run), con=run.store.con,
-                        pair_seconds=run.doc_seconds)
+    articles = run.load_articles()
+    shingles = None
+    if run.shingle_ahead is not None:
+        shingles = run.shingle_ahead.rows_for(articles, run.workers)
+        run.shingle_ahead = None
+    result = find_reuse(articles, workers=run.workers, progress=_stage_progress(run), con=run.store.con,
+                        pair_seconds=run.doc_seconds, shingles=shingles)
     run.pairs, run.families = result.pairs, result.families
     run.store.replace_reuse(run.pairs, run.families)
     by_id = run.article_map() if result.timed_out else {}
@@ -195,15 +221,25 @@ def write_outputs(run: Run) -> None:
     # the articles a stage already loaded, or streamed from the store (the Spark engine never loads them: a
     # million articles' text need not sit in memory just to be written out)
     articles = (run.articles if run.articles is not None else run.store.iter_articles()) if run.ran else []
-    # the store's checkpoint runs while the files are written, unless they are read from it
-    checkpoint = run.store.checkpoint_in_background() if run.articles is not None else None
+    # the store's checkpoint runs while the files are written (if ingest has not started it), unless they are
+    # read from it
+    checkpoint = run.checkpoint
+    if checkpoint is None and run.articles is not None:
+        checkpoint = run.store.checkpoint_in_background()
+    run.checkpoint = None
     try:
-        write_jsonl(out / "articles.jsonl", article_rows(articles))
+        write_articles(out / "articles.jsonl", articles)
         reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
         write_jsonl(out / "reuse.jsonl", reuse)
         write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
         write_jsonl(out / "edits.jsonl", run.edits if "edits" in run.ran else [])
-        write_jsonl(out / "signals.jsonl", (contract_line(s) for s in run.signals) if "signals" in run.ran else [])
+        if "signals" in run.ran:
+            # imported here: the signals code (and its model's modules) costs a run without signals 0.1 s to load
+            from newstrace.signals.analyse import contract_line
+
+            write_jsonl(out / "signals.jsonl", (contract_line(s) for s in run.signals))
+        else:
+            write_jsonl(out / "signals.jsonl", [])
         if "signals" in run.ran:
             write_jsonl(out / "sourcing.jsonl", ({"id": s["id"], **s["sourcing"]} for s in run.signals))
         if "network" in run.ran and run.graph is not None:
@@ -224,4 +260,5 @@ def write_outputs(run: Run) -> None:
     finally:
         if checkpoint is not None:
             checkpoint.join()
+            run.store.raise_background_error()
 

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -138,6 +138,7 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open store: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        self.background_error: duckdb.Error | None = None  # why a background checkpoint failed, if it did
 
     def close(self) -> None:
         self.con.close()
@@ -168,16 +169,29 @@ class Store:
         with Python writing the output files. It fails when another transaction is open (a cursor still reading);
         then `close()` checkpoints as before."""
 
+        # the cursor (a connection of its own) is made here: the main thread may be using `con` meanwhile, and a
+        # DuckDB connection refuses a call from a second thread while it is busy
+        cur = self.con.cursor()
+
         def work() -> None:
             try:
-                with self.con.cursor() as cur:
+                with cur:
                     cur.execute("CHECKPOINT")
+            except (duckdb.IOException, duckdb.FatalException) as exc:
+                # a full disk: DuckDB invalidates the database, and every later call only says so; this keeps
+                # the reason for the caller (see `raise_background_error`)
+                self.background_error = exc
             except duckdb.Error:
-                pass
+                pass  # another transaction was open: close() checkpoints instead
 
         thread = threading.Thread(target=work, name="newstrace-checkpoint", daemon=True)
         thread.start()
         return thread
+
+    def raise_background_error(self, cause: BaseException | None = None) -> None:
+        """Raise a StoreError naming why the background checkpoint failed, if it did."""
+        if self.background_error is not None:
+            raise StoreError(f"{self.path}: {self.background_error}") from (cause or self.background_error)
 
     def __enter__(self) -> Store:
         return self
@@ -345,6 +359,18 @@ class Store:
             with suppress(duckdb.Error):  # a failed write (a full disk) may leave nothing to roll back
                 self.con.execute("ROLLBACK")
             raise
+
+
+def as_stored(articles: list[Article]) -> list[Article]:
+    """`articles` as `Store.iter_articles` reads them back once stored: ordered by id (DuckDB orders VARCHAR by
+    code point, as Python orders str), dates in UTC. Lets a run keep what it just ingested instead of reading it
+    back. The dates are converted in place (copying every article would cost more than the conversion), so the
+    articles must be the caller's own."""
+    utc, zero = timezone.utc, timedelta(0)
+    for a in articles:
+        if a.published is not None and a.published.utcoffset() != zero:
+            a.published = a.published.astimezone(utc)
+    return sorted(articles, key=lambda a: a.id)
 
 
 def _article_from_row(row: tuple) -> Article:

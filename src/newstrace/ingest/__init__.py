@@ -16,6 +16,7 @@ KEEP_PROBLEMS = 10_000  # problems kept in the report; every one still goes to t
 
 ProblemHook = Callable[[Problem], None]
 ProgressHook = Callable[[int, int, int], None]  # files done, files total, articles added so far
+StoredHook = Callable[[list[Article]], None]  # the articles one batch added to the store, once committed
 
 
 @dataclass
@@ -50,10 +51,12 @@ def ingest_paths(
     doc_seconds: float | None = DEFAULT_DOC_SECONDS,
     on_problem: ProblemHook | None = None,
     on_progress: ProgressHook | None = None,
+    on_stored: StoredHook | None = None,
 ) -> IngestReport:
     """Read every input file into `store`. Safe to rerun: finished files are skipped, known ids are kept.
 
     Each document gets `doc_seconds` of wall-clock time (None: no limit); one that takes longer is reported.
+    `on_stored(articles)` is called with each batch's newly stored articles, as they were stored.
     """
     report = IngestReport()
     errors: list[Problem] = []  # written with each batch of articles: one statement, not one per problem
@@ -91,7 +94,9 @@ def ingest_paths(
 
     def flush() -> None:
         nonlocal batch, finished
-        _flush(store, batch, report, problem)
+        added = _flush(store, batch, report, problem)
+        if added and on_stored:
+            on_stored(added)
         store.add_errors([(p.file, p.record, p.reason) for p in errors])
         errors.clear()
         # Marked only after their articles and errors are committed: a crash in between means a harmless re-read.
@@ -118,10 +123,10 @@ def ingest_paths(
     return report
 
 
-def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem: ProblemHook) -> int:
-    """Store one batch; report ids already stored from a different file or record."""
+def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem: ProblemHook) -> list[Article]:
+    """Store one batch; report ids already stored from a different file or record. Returns the articles added."""
     if not batch:
-        return 0
+        return []
     stored = dict(
         store.con.execute(
             "SELECT id, coalesce(source_file, '') || '#' || coalesce(record, '') FROM articles "
@@ -144,7 +149,9 @@ def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem
             problem(Problem(a.source_file or "?", a.record, f"id '{a.id}' already ingested from {where}; skipped"))
     added = store.add_articles(fresh)
     report.articles_added += added
-    return added
+    # `fresh` holds distinct ids none of which was stored, so the insert added each of them, unless another
+    # connection stored some of them meanwhile; the hook then hears of none (its users check their counts)
+    return fresh if added == len(fresh) else []
 
 
 __all__ = ["IngestReport", "Problem", "ingest_paths", "DEFAULT_MAX_BYTES"]

@@ -236,11 +236,15 @@ def find_candidates(
     con=None,
     workers: int = 2,
     progress: Progress | None = None,
+    shingles: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Candidates:
-    """Stages 1-2: candidate pairs over `articles` (indices into the sequence) and the boilerplate keys."""
+    """Stages 1-2: candidate pairs over `articles` (indices into the sequence) and the boilerplate keys.
+
+    `shingles`: the articles' `shingle_corpus` rows under `params.shingles`, when already computed."""
     p = params or EngineParams()
-    texts = [a.text for a in articles]
-    docs, hashes = shingle_corpus(texts, p.shingles, workers)
+    if shingles is None:
+        shingles = shingle_corpus([a.text for a in articles], p.shingles, workers)
+    docs, hashes = shingles
     if progress:
         progress("shingles", len(articles), len(articles))
     codes: dict[str, int] = {}
@@ -390,6 +394,7 @@ def find_reuse(
     params: EngineParams | None = None,
     workers: int = 2,
     pair_seconds: float | None = None,
+    shingles: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ReuseResult:
     """Reused passages between `articles`: one `ReusePair` per unordered pair that shares content, and families.
 
@@ -397,7 +402,8 @@ def find_reuse(
     boilerplate. `con`: a DuckDB connection for the candidate join (temporary tables only; without one, large
     inputs use an in-memory DuckDB). `progress(stage, done, total)` is called as stages advance. `workers`
     processes run shingling and the per-pair stage. Results do not depend on input order. A pair whose alignment
-    takes longer than `pair_seconds` is left out and listed in `ReuseResult.timed_out`.
+    takes longer than `pair_seconds` is left out and listed in `ReuseResult.timed_out`. `shingles`: the articles'
+    shingle rows when already computed (`reuse.ahead`), exactly as `shingle_corpus` gives them.
     """
     from newstrace.reuse.align import AlignParams
 
@@ -405,7 +411,7 @@ def find_reuse(
     # The summary pass matches loose content words over long source stretches: it pairs same-topic articles
     # that are not copies, so corpus-wide reuse runs without it.
     aparams = p.align if p.align is not None else AlignParams(summary=False)
-    cands = find_candidates(articles, p, con, workers, progress)
+    cands = find_candidates(articles, p, con, workers, progress, shingles)
     ctx = PairContext(p, aparams, cands.boilerplate, min_passage_chars, pair_seconds)
     jobs: list[PairJob] = []
     order = component_order(cands.a, cands.b).tolist()
