@@ -84,3 +84,45 @@ def test_ordinary_news_stays_quiet(ptc_articles):
     assert len(files) == 371
     # measured: 0 of 371; the target is at most 2%
     assert len(flagged) <= 0.02 * len(files), flagged
+
+
+def _all_places(text: str) -> dict[str, dict[int, int]]:
+    """Every 3-8 word run's places, as `find_injections` once collected them, kept where 3+ places are set off."""
+    from newstrace.edits.injections import _key, _set_off
+    from newstrace.tokens import tokenize
+
+    t = tokenize(text)
+    occ: dict[str, dict[int, int]] = {}
+    for i in range(len(t.words)):
+        for n in range(3, 9):
+            if i + n > len(t.words):
+                break
+            occ.setdefault(_key(t.words[i:i + n]), {}).setdefault(i, n)
+    return {k: v for k, v in occ.items() if sum(_set_off(text, t.starts[i]) for i in v) >= 3}
+
+
+def _hurried_copies(seed_text: str) -> list[str]:
+    # the seed's phrase pasted after other words, glued, misspelt and apostrophised, and one set off only twice
+    words = seed_text.split(" ")
+    out = []
+    for k, phrase in enumerate((", backed by Saudi Arabia,", ",backedby Saudi Arabia ,", " — it's Tehran's proxy —",
+                                ", the so-called regime,")):
+        w = list(words)
+        for j in range(5 + k, len(w), 40 + 9 * k):
+            w[j] += phrase
+        out.append(" ".join(w))
+    out.append("One, two three four. One, two three four. Five two three four, two three four.")
+    return out
+
+
+def test_phrase_places_are_every_set_off_run_in_order_of_first_place(seed_text):
+    from newstrace.edits.injections import _phrase_places
+    from newstrace.tokens import tokenize
+
+    texts = [seed_text, *_hurried_copies(seed_text)]
+    texts += [p.read_bytes().decode("utf-8") for p in sorted(need(PTC_ARTICLES).glob("article*.txt"))[:40]]
+    for text in texts:
+        found = _phrase_places(text, tokenize(text))
+        # the same keys, in the same order (which breaks ties between candidates), with the same places
+        assert list(found.items()) == list(_all_places(text).items())
+    assert any(_phrase_places(t, tokenize(t)) for t in texts[1:5])

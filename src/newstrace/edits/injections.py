@@ -155,16 +155,42 @@ def _trim_at_close(text: str, t: Tokens, places: list[tuple[int, int]]) -> list[
     return places
 
 
+def _phrase_places(text: str, t: Tokens) -> dict[str, dict[int, int]]:
+    """key -> {first word: word count} of the 3-8 word runs that could be an injected phrase, keys in order of
+    first occurrence (each place with its shortest run).
+
+    Only a key set off by punctuation at 3+ places can pass `find_injections`, so the keys are first collected at
+    set-off words alone (a tenth of a text's words); then only their places are looked for among all the words.
+    A key is a run's letters without spacing, so a place is found from its first word, which starts the key."""
+    words = t.words
+    nw = len(words)
+    setoff: dict[str, int] = {}
+    for i in range(nw):
+        if _set_off(text, t.starts[i]):
+            for n in range(3, min(8, nw - i) + 1):
+                key = _key(words[i:i + n])
+                setoff[key] = setoff.get(key, 0) + 1
+    wanted = {k for k, c in setoff.items() if c >= 3}
+    occ: dict[str, dict[int, int]] = {}
+    if not wanted:
+        return occ
+    heads = {k[:j] for k in wanted for j in range(1, 4)}
+    for i in range(nw):
+        head = words[i].replace("'", "")
+        if head and head[:3] not in heads:
+            continue
+        for n in range(3, min(8, nw - i) + 1):
+            key = _key(words[i:i + n])
+            if key in wanted:
+                occ.setdefault(key, {}).setdefault(i, n)
+    return occ
+
+
 def find_injections(text: str, toks: Tokens | None = None) -> list[Injection]:
     """Phrases repeatedly set off after the same anchor in `text`, with their seams (see the module docstring).
     `toks`: `tokenize(text)`, when the caller has it already."""
     t = toks if toks is not None else tokenize(text)
-    occ: dict[str, dict[int, int]] = {}
-    for i in range(len(t.words)):
-        for n in range(3, 9):
-            if i + n > len(t.words):
-                break
-            occ.setdefault(_key(t.words[i:i + n]), {}).setdefault(i, n)
+    occ = _phrase_places(text, t)
     cands = [(k, v) for k, v in occ.items() if len(v) >= 3]
     # The phrase is the longest run shared by the most places: a longer run that takes in the next word at a
     # few places only ("backed by X, said") is not the phrase.
@@ -283,7 +309,8 @@ def find_naming_inconsistencies(text: str, toks: Tokens | None = None) -> list[N
         names = neutral + relabels
         labels: dict[tuple[str, ...], list[list[int]]] = {}
         defined = False
-        for i in range(len(t.words)):
+        firsts = {name[0] for name in names}
+        for i in (k for k, w in enumerate(t.words) if w in firsts):
             for name in names:
                 if tuple(t.words[i:i + len(name)]) == name:
                     a, b = t.starts[i], t.ends[i + len(name) - 1]

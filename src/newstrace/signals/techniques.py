@@ -510,11 +510,25 @@ def _repeated_phrases(doc: Doc, min_words: int = 3, max_words: int = 8, min_coun
     plain_gap = [not text[ends[i] : starts[i + 1]].strip() for i in range(n - 1)]
     out: list[TechniqueSpan] = []
     covered = [False] * n
+    # only a phrase after a comma at 2+ places can pass (half of 3+), so those places are found first, and the
+    # phrases' other places are looked for only at words that start one of them
+    comma = [text[max(0, starts[i] - 4) : starts[i]].rstrip().endswith(",") for i in range(n)]
     for size in range(max_words, min_words - 1, -1):
+        seen: dict[tuple[str, ...], int] = {}
+        for i in range(n - size + 1):
+            if comma[i] and all(plain_gap[i : i + size - 1]):
+                gram = tuple(words[i : i + size])
+                seen[gram] = seen.get(gram, 0) + 1
+        wanted = {g for g, c in seen.items() if c >= 2}
+        if not wanted:
+            continue
+        heads = {g[0] for g in wanted}
         pos: dict[tuple[str, ...], list[int]] = {}
         for i in range(n - size + 1):
-            if all(plain_gap[i : i + size - 1]):
-                pos.setdefault(tuple(words[i : i + size]), []).append(i)
+            if words[i] in heads and all(plain_gap[i : i + size - 1]):
+                gram = tuple(words[i : i + size])
+                if gram in wanted:
+                    pos.setdefault(gram, []).append(i)
         for gram, idxs in pos.items():
             if len(idxs) < min_count or sum(w not in _FUNCTION for w in gram) < 2:
                 continue
