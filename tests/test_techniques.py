@@ -12,8 +12,10 @@ from conftest import PTC_ARTICLES, need
 from newstrace.model import TechniqueSpan
 from newstrace.signals.features import TECHNIQUES, analyse, split_sentences
 from newstrace.signals.techniques import (
+    _FUNCTION,
     SHIPPED_MODEL,
     _pack,
+    _repeated_phrases,
     _unpack,
     clause_spans,
     detect_techniques,
@@ -266,3 +268,63 @@ def test_hash_rows_gives_each_feature_its_hashed_column_and_signed_value(seed_te
             assert col == h & ((1 << 18) - 1)
             assert got == np.float32(-value if (h >> 31) & 1 else value)
     assert any(v < 0 for v in data) and any(v > 0 for v in data)
+
+
+def _all_repeated(doc, min_words: int = 3, max_words: int = 8, min_count: int = 3) -> list[TechniqueSpan]:
+    """The Repetition rule as first written: every run's places collected, then tested (the definition)."""
+    words, text, starts, ends = doc.toks.words, doc.text, doc.toks.starts, doc.toks.ends
+    n = len(words)
+    plain_gap = [not text[ends[i] : starts[i + 1]].strip() for i in range(n - 1)]
+    out, covered = [], [False] * n
+    for size in range(max_words, min_words - 1, -1):
+        pos: dict[tuple[str, ...], list[int]] = {}
+        for i in range(n - size + 1):
+            if all(plain_gap[i : i + size - 1]):
+                pos.setdefault(tuple(words[i : i + size]), []).append(i)
+        for gram, idxs in pos.items():
+            if len(idxs) < min_count or sum(w not in _FUNCTION for w in gram) < 2:
+                continue
+            after = sum(1 for i in idxs if text[max(0, starts[i] - 4) : starts[i]].rstrip().endswith(","))
+            if 2 * after < len(idxs):
+                continue
+            for i in idxs:
+                if not any(covered[i : i + size]):
+                    out.append(TechniqueSpan("Repetition", starts[i], ends[i + size - 1],
+                                             min(0.95, 0.5 + 0.05 * len(idxs))))
+                    covered[i : i + size] = [True] * size
+    return out
+
+
+def test_repeated_phrases_equal_the_rule_applied_to_every_run(seed_text):
+    texts = [seed_text, seed_text.replace(", backed by Saudi Arabia,", ", backed by Saudi Arabia and Qatar,", 4)]
+    texts.append("The plan, said the minister, failed. The plan, said the minister, won. The plan, said the "
+                 "minister, stalled. Then the plan said the minister left.")
+    texts += [p.read_bytes().decode("utf-8") for p in sorted(need(PTC_ARTICLES).glob("article*.txt"))[:60]]
+    hits = 0
+    for text in texts:
+        doc = analyse(text)
+        found = _repeated_phrases(doc)
+        assert found == _all_repeated(doc)
+        hits += len(found)
+    assert hits >= 10
+
+
+def test_signals_run_with_one_blas_thread_in_each_worker(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    import newstrace.signals.analyse as analyse_module
+    from newstrace.model import Article
+
+    real = analyse_module.analyse_article
+
+    def spy(article, model=None):
+        row = real(article, model)
+        row["blas_threads"] = sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        return row
+
+    monkeypatch.setattr(analyse_module, "analyse_article", spy)
+    files = sorted(need(PTC_ARTICLES).glob("article*.txt"))[:6]
+    articles = [Article(id=p.stem, text=p.read_bytes().decode("utf-8")) for p in files]
+    for workers in (1, 2):
+        rows = list(analyse_module.analyse_articles(articles, workers=workers, min_parallel=2, chunk=2))
+        assert [r["blas_threads"] for r in rows] == [[1]] * len(articles)

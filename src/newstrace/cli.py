@@ -370,6 +370,7 @@ def signals(
     min_confidence: MinConfidenceOption = 0.0,
 ) -> None:
     """Persuasion techniques, attributions and injections of each article (contract lines with --jsonl)."""
+    from newstrace.blas import one_blas_thread
     from newstrace.export import jsonl_line
     from newstrace.ingest.sources import Problem, iter_input_files, read_file
     from newstrace.signals.analyse import analyse_article
@@ -387,7 +388,7 @@ def signals(
                 report_problem(record)
                 continue
             try:
-                with time_limit(doc_timeout):
+                with time_limit(doc_timeout), one_blas_thread():
                     row = analyse_article(record, model)
             except DocumentTimeout as exc:
                 report_problem(Problem(record.source_file or record.id, record.record,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
+from newstrace.blas import one_blas_thread
 from newstrace.edits.injections import find_injections, find_naming_inconsistencies
 from newstrace.forkmap import fork_map
 from newstrace.model import Article
@@ -73,12 +74,13 @@ def analyse_articles(articles: Iterable[Article], *, progress: Any = None, model
 
     size = chunk if workers > 1 else 1
     lo = 0
-    for batch in fork_map(analyse_range, len(items), workers=workers, chunk=size, min_parallel=min_parallel):
-        for article, row in zip(items[lo : lo + len(batch)], batch, strict=True):
-            if isinstance(row, dict):
-                yield row
-            elif on_timeout is not None:
-                on_timeout(article, DocumentTimeout(row))
-        lo += len(batch)
-        if task is not None:
-            progress.advance(task, len(batch))
+    with one_blas_thread():  # forked workers inherit the limit
+        for batch in fork_map(analyse_range, len(items), workers=workers, chunk=size, min_parallel=min_parallel):
+            for article, row in zip(items[lo : lo + len(batch)], batch, strict=True):
+                if isinstance(row, dict):
+                    yield row
+                elif on_timeout is not None:
+                    on_timeout(article, DocumentTimeout(row))
+            lo += len(batch)
+            if task is not None:
+                progress.advance(task, len(batch))

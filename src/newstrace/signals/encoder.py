@@ -93,7 +93,9 @@ class Encoder:
     def encode(self, text: str, layers: tuple[int, ...] = (-1,)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(starts, ends, states): raw character offsets of each word piece and its hidden states, the outputs
         of `layers` (1-based block numbers, negative from the top) concatenated, shape (n_pieces, 384*len)."""
-        with _one_blas_thread():
+        from newstrace.blas import one_blas_thread
+
+        with one_blas_thread():
             return self._encode(text, layers)
 
     def _encode(self, text: str, layers: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -155,18 +157,6 @@ class Encoder:
         x = _layer_norm(x + ctx @ b.out_w + b.out_b, b.ln1_g, b.ln1_b)
         hidden = _gelu(x @ b.ff1_w + b.ff1_b)
         return _layer_norm(x + hidden @ b.ff2_w + b.ff2_b, b.ln2_g, b.ln2_b)
-
-
-def _one_blas_thread():
-    """OpenBLAS's threads spin against each other on a busy 2-core machine: one thread ran a window 10x faster
-    here than two. Parallelism belongs across documents (processes), not inside these small products."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        from contextlib import nullcontext
-
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.ndarray:

@@ -375,13 +375,15 @@ def fingerprints_df(edits: DataFrame) -> list[str]:
 
 def _signals_partition(rows: Iterable, technique_model: str = "default",
                        min_confidence: float = 0.0) -> Iterator[tuple[str, str, str]]:
+    from newstrace.blas import one_blas_thread
     from newstrace.signals.analyse import analyse_article, contract_line
     from newstrace.signals.techniques import load_model, with_min_confidence
 
     model = with_min_confidence(load_model(kind=technique_model), min_confidence)
-    for r in rows:
-        found = analyse_article(Article(id=r["id"], text=r["text"]), model)
-        yield r["id"], _dumps(contract_line(found)), _dumps({"id": r["id"], **found["sourcing"]})
+    with one_blas_thread():  # Spark runs a Python worker per core already
+        for r in rows:
+            found = analyse_article(Article(id=r["id"], text=r["text"]), model)
+            yield r["id"], _dumps(contract_line(found)), _dumps({"id": r["id"], **found["sourcing"]})
 
 
 def signals_df(articles: DataFrame, technique_model: str = "default", min_confidence: float = 0.0) -> DataFrame:

@@ -75,9 +75,11 @@ def check_text(text: str, con: Any, *, top: int = 10, index: Any | None = None) 
     }
     notes: list[str] = []
     try:
+        from newstrace.blas import one_blas_thread
         from newstrace.signals.analyse import analyse_text
 
-        sig = analyse_text(text, "checked")
+        with one_blas_thread():
+            sig = analyse_text(text, "checked")
         art.update(
             analysed=True,
             techniques=sig["techniques"],
