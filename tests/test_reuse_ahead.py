@@ -3,6 +3,7 @@ exactly what the slower path it replaces gives."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -81,3 +82,19 @@ def test_article_line_equals_the_generic_writer() -> None:
 def test_article_line_equals_the_generic_writer_on_any_text(text: str, title: str | None, ident: str) -> None:
     a = Article(id=ident, text=text, title=title)
     assert article_line(a) == jsonl_line(a.contract_row())
+
+
+def test_storing_and_shingling_ahead_leave_no_utf8_copy_inside_the_texts(tmp_path: Path) -> None:
+    # CPython caches a str's UTF-8 form inside it once pyarrow or pickle asks for it, and sys.getsizeof counts that
+    # copy: a run that keeps its articles would hold every non-ASCII text twice
+    articles = [Article(id=f"a{k}", text=f"Caf\u00e9 n\u00b0{k} \u2019quoted\u2019 " * 200, title="T\u00eate")
+                for k in range(12)]
+    sizes = [(sys.getsizeof(a.text), sys.getsizeof(a.title)) for a in articles]
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.add_articles(articles) == 12
+        assert [a.text for a in store.iter_articles()] == [a.text for a in sorted(articles, key=lambda a: a.id)]
+    ahead = ShingleAhead(ShingleParams(), workers=2, part_size=5)
+    ahead.add(articles)
+    docs, _ = ahead.rows_for(articles)
+    assert len(set(docs.tolist())) == 12
+    assert [(sys.getsizeof(a.text), sys.getsizeof(a.title)) for a in articles] == sizes

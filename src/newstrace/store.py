@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -213,8 +214,8 @@ class Store:
                 "url": [a.url for a in articles],
                 "outlet": [a.outlet for a in articles],
                 "published": pa.array([a.published for a in articles], type=pa.timestamp("us", tz="UTC")),
-                "title": [a.title for a in articles],
-                "text": [a.text for a in articles],
+                "title": _utf8([a.title for a in articles]),
+                "text": _utf8([a.text for a in articles]),
                 "source_file": [a.source_file for a in articles],
                 "record": [a.record for a in articles],
                 "extractor": [a.extractor for a in articles],
@@ -359,6 +360,17 @@ class Store:
             with suppress(duckdb.Error):  # a failed write (a full disk) may leave nothing to roll back
                 self.con.execute("ROLLBACK")
             raise
+
+
+def _utf8(values: list[str | None]) -> Any:
+    """A pyarrow string array of `values`, built from their UTF-8 bytes.
+
+    Given a str, pyarrow asks CPython for its UTF-8 form, which CPython then keeps inside the str for as long as
+    the str lives: a second copy of every non-ASCII text (93 MB at 30,000 articles) in a run that keeps its
+    articles after ingest. Encoding here makes that copy a temporary one."""
+    import pyarrow as pa
+
+    return pa.array([None if v is None else v.encode("utf-8") for v in values], type=pa.string())
 
 
 def as_stored(articles: list[Article]) -> list[Article]:
