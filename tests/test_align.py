@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newstrace.eval.plagdet import Case, plagdet, read_pan13
 from newstrace.reuse.align import AlignParams, align, align_many
@@ -190,10 +192,20 @@ def test_swapped_word_pair_before_a_copy_does_not_extend_it() -> None:
     ],
 )
 def test_fast_tokenizer_is_tokenize(text: str) -> None:
-    from newstrace.reuse.align import _tokenize
-    from newstrace.tokens import tokenize
+    from newstrace.tokens import tokenize, tokenize_by_word
 
-    assert _tokenize(text) == tokenize(text)
+    assert tokenize(text) == tokenize_by_word(text)
+
+
+_TRICKY = list("aZ9 \n.,'’‘“”\u00a0-ßİıΣσςÉéﬁŉǅ\u0130\u03a3ΑΒΓ日本\U0001d400")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_TRICKY), max_size=80))
+def test_fast_tokenizer_is_tokenize_on_any_text(text: str) -> None:
+    from newstrace.tokens import tokenize, tokenize_by_word
+
+    assert tokenize(text) == tokenize_by_word(text)
 
 
 def _pan_score(sub: str, n: int, with_cases: bool = True):

@@ -195,3 +195,17 @@ def test_one_and_two_workers_write_the_same_files(demo_run: Path, tmp_path: Path
     assert result.returncode == 0, result.stderr
     for name in ("articles.jsonl", "reuse.jsonl", "families.jsonl", "edits.jsonl", "signals.jsonl"):
         assert (out / name).read_bytes() == (demo_run / name).read_bytes(), name
+
+
+def test_report_articles_in_batches_equal_one_by_one(demo_run: Path) -> None:
+    # the static report reads its article pages with `articles_by_id`; the web app reads one with `article`
+    from newstrace.report import data
+    from newstrace.store import Store
+
+    with Store(demo_run / "newstrace.duckdb", read_only=True) as store:
+        ids = [r[0] for r in store.con.execute("SELECT id FROM articles ORDER BY published DESC, id").fetchall()]
+        ids.insert(3, "no-such-article")
+        many = data.articles_by_id(store, ids, chunk=7)
+        one = [a for a in (data.article(store, i) for i in ids) if a is not None]
+    assert many == one and len(many) == len(ids) - 1
+    assert sum(len(a["sources"]) + len(a["copies"]) for a in many) > 10 and any(a["family"] for a in many)

@@ -83,10 +83,8 @@ def report_html(db: Any, *, graph: Any = None, stages: list[str] | None = None, 
         )
 
     article_views = []
-    for aid in art_ids:
-        art = data.article(db, aid)
-        if art is not None:
-            article_views.append({**article_view(art), "anchor": anchor("a", aid)})
+    for art in data.articles_by_id(db, art_ids):
+        article_views.append({**article_view(art), "anchor": anchor("a", art["id"])})
 
     index = data.article_index(db, caps.index_rows)
     index_rows = [

@@ -34,7 +34,7 @@ import numpy as np
 
 from newstrace.model import Passage
 from newstrace.reuse import refine
-from newstrace.tokens import WORD_RE, Tokens, tokenize
+from newstrace.tokens import Tokens, tokenize
 
 # Function words carry no evidence of reuse; seeds are built from the other words only.
 STOPWORDS = frozenset(
@@ -151,25 +151,11 @@ def _prepare(text: str, p: AlignParams) -> _Text:
     return _prepare_cached(text, p.stem)
 
 
-def _tokenize(text: str) -> Tokens:
-    """`tokenize`, faster: the text is folded and lower-cased once and words are sliced out of it.
-
-    Slicing gives the same words as folding word by word unless lower-casing changes a length or depends on
-    context (the Greek final sigma); such texts go through `tokenize` itself.
-    """
-    # only characters inside words matter: of the folded quotes, the curly apostrophe alone occurs in a word
-    folded = text.lower().replace("\u2019", "'")
-    if len(folded) != len(text) or "\u03a3" in text:
-        return tokenize(text)
-    spans = [m.span() for m in WORD_RE.finditer(text)]
-    return Tokens([folded[a:b] for a, b in spans], [a for a, _ in spans], [b for _, b in spans])
-
-
 # In batch work one document meets many partners (a PAN suspicious document has up to 18 sources; a news
 # article many candidate copies); tokenising is half the cost of an alignment, so recent texts are kept.
 @lru_cache(maxsize=32)
 def _prepare_cached(text: str, stem: int) -> _Text:
-    tok = _tokenize(text)
+    tok = tokenize(text)
     # short numbers (dates, counts) recur by chance; long ones (years, figures) are evidence
     cpos = [i for i, w in enumerate(tok.words) if w not in STOPWORDS and not (len(w) < 4 and w.isdigit())]
     words = tok.words
