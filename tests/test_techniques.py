@@ -328,3 +328,18 @@ def test_signals_run_with_one_blas_thread_in_each_worker(monkeypatch):
     for workers in (1, 2):
         rows = list(analyse_module.analyse_articles(articles, workers=workers, min_parallel=2, chunk=2))
         assert [r["blas_threads"] for r in rows] == [[1]] * len(articles)
+
+
+@pytest.mark.parametrize("text", ["", "Word", "“Quoted” 'x' ‘y’ \"z\" ABC abc’s 12 1999 Tenth tenth tenth tenth"])
+def test_token_feature_names_are_token_features_flattened(seed_text, text):
+    from newstrace.signals import features as F
+
+    for t in (text, seed_text):
+        doc = F.analyse(t)
+        rows = [F.token_features(doc, k) for k in range(len(doc.toks))]
+        names, indptr = F.token_feature_names(doc)
+        assert names == [n for row in rows for n in row]
+        assert indptr == [0, *np.cumsum([len(r) for r in rows]).tolist()]
+        assert all(v == 1.0 for row in rows for v in row.values())
+        for a, b in zip(F.hash_names(names, None, indptr, 1 << 18), F.hash_rows(rows, 1 << 18), strict=True):
+            assert np.array_equal(a, b) and a.dtype == b.dtype

@@ -15,7 +15,6 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -156,12 +155,6 @@ def clauses(doc_text: str, toks: Tokens, sents: list[Sentence]) -> list[Clause]:
     return out
 
 
-@lru_cache(maxsize=1 << 17)
-def stable_hash(key: str) -> int:
-    # cached: feature names ("w=the", "bias") repeat across every document, and hashing is the hot loop
-    return zlib.crc32(key.encode("utf-8"))
-
-
 @dataclass
 class Doc:
     """A document analysed once: tokens, sentences, and per-document statistics that features reuse."""
@@ -288,11 +281,43 @@ def token_features(doc: Doc, k: int) -> dict[str, float]:
     return f
 
 
+_COUNT_NAMES = tuple(f"cnt={c}" for c in range(6))
+_QUOTE_LEFT, _QUOTE_RIGHT = "\"“'‘", "\"”'’"
+
+
+def token_feature_names(doc: Doc) -> tuple[list[str], list[int]]:
+    """`token_features` of every token of `doc`, flattened: the names, in each row's order, and where each
+    token's row ends in that list (every value is 1.0). The same rows, without a dict per token."""
+    words, text = doc.toks.words, doc.text
+    starts, ends, counts = doc.toks.starts, doc.toks.ends, doc.counts
+    n, size = len(words), len(text)
+    names: list[str] = []
+    add = names.append
+    indptr = [0]
+    prev = "<s>"
+    for k in range(n):
+        w = words[k]
+        nxt = words[k + 1] if k + 1 < n else "</s>"
+        s0, e0 = starts[k], ends[k]
+        names += ("bias", "w=" + w, "p=" + prev, "n=" + nxt, "pw=" + prev + "_" + w, "wn=" + w + "_" + nxt,
+                  "sh=" + _shape(text[s0:e0]))
+        if len(w) > 3:
+            add("suf3=" + w[-3:])
+        add(_COUNT_NAMES[min(counts.get(w, 0), 5)])
+        if s0 > 0 and text[s0 - 1] in _QUOTE_LEFT:
+            add("qL")
+        if e0 < size and text[e0] in _QUOTE_RIGHT:
+            add("qR")
+        indptr.append(len(names))
+        prev = w
+    return names, indptr
+
+
 def hash_rows(rows: Iterable[dict[str, float]], n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """CSR pieces (indptr, indices, data) for hashed rows; the sign bit of the hash decorrelates collisions.
 
     Names and values are gathered in plain lists and hashed, masked and signed as arrays: the per-feature work
-    in Python is two list extensions and one cached hash."""
+    in Python is two list extensions and one hash."""
     indptr = [0]
     names: list[str] = []
     values: list[float] = []
@@ -300,7 +325,16 @@ def hash_rows(rows: Iterable[dict[str, float]], n_features: int) -> tuple[np.nda
         names.extend(row)
         values.extend(row.values())
         indptr.append(len(names))
-    hashes = np.fromiter(map(stable_hash, names), dtype=np.int64, count=len(names))
-    data = np.asarray(values, dtype=np.float64)
+    return hash_names(names, values, indptr, n_features)
+
+
+def hash_names(names: list[str], values: list[float] | None, indptr: list[int],
+               n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`hash_rows` of rows already flattened into `names` and `values` (None: every value is 1.0), each row ending
+    at its `indptr` entry."""
+    # a feature's column is the crc32 of its UTF-8 name (stable across processes, unlike `hash`); hashing every
+    # name again costs less than looking it up in a cache
+    hashes = np.fromiter(map(zlib.crc32, map(str.encode, names)), dtype=np.int64, count=len(names))
+    data = np.ones(len(names)) if values is None else np.asarray(values, dtype=np.float64)
     data[(hashes >> 31) & 1 == 1] *= -1.0
     return (np.asarray(indptr, dtype=np.int64), hashes & (n_features - 1), data.astype(np.float32))

@@ -289,8 +289,8 @@ def sentence_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
 
 
 def token_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
-    rows = (F.token_features(doc, k) for k in range(len(doc.toks)))
-    return model.tok.probs(*F.hash_rows(rows, model.tok.weights.shape[0]))
+    names, indptr = F.token_feature_names(doc)
+    return model.tok.probs(*F.hash_names(names, None, indptr, model.tok.weights.shape[0]))
 
 
 def clause_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
