@@ -121,10 +121,14 @@ def csv_cell(value: object) -> object:
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     """Write one JSON object per line, UTF-8, without ASCII escaping. Returns the number of lines."""
+    return _write_lines(path, map(jsonl_line, rows))
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> int:
     n = 0
     with atomic_write(path) as handle:
-        for row in rows:
-            handle.write(jsonl_line(row))
+        for line in lines:
+            handle.write(line)
             handle.write("\n")
             n += 1
     return n
@@ -160,13 +164,7 @@ def article_line(a: Article) -> str:
 
 def write_articles(path: Path, articles: Iterable[Article]) -> int:
     """`articles.jsonl`: one `article_line` per article. Returns the number of lines."""
-    n = 0
-    with atomic_write(path) as handle:
-        for a in articles:
-            handle.write(article_line(a))
-            handle.write("\n")
-            n += 1
-    return n
+    return _write_lines(path, map(article_line, articles))
 
 
 def reuse_rows(pairs: Iterable[ReusePair]) -> Iterator[dict]:
