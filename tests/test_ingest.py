@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import make_page
 from newstrace.ingest import ingest_paths
@@ -281,3 +283,23 @@ def test_lean_store_caps_duckdb_memory_while_spark_works_and_keeps_every_row(tmp
         assert store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == default
     with Store(":memory:") as memory, memory.lean("64MB"):
         assert memory.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] != "61.0 MiB"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                    max_leaves=8))
+def test_jsonl_lines_read_as_json_reads_them(value):
+    # orjson reads the lines; whatever it reads differently (NaN, huge integers, lone surrogates) goes to json
+    from newstrace.ingest.sources import _json_object
+
+    for obj in ({"id": "a", "text": "t", "meta": value}, {"id": value, "text": "t"}):
+        line = json.dumps(obj, ensure_ascii=bool(len(str(value)) % 2)).encode("utf-8", "surrogatepass")
+        try:
+            want = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            with pytest.raises(type(exc)):
+                _json_object(line)
+            continue
+        got = _json_object(line)
+        assert repr(got) == repr(want)
