@@ -11,9 +11,11 @@ The limit is process-wide (BLAS libraries keep one setting), and is put back whe
 
 from __future__ import annotations
 
-from threadpoolctl import threadpool_limits
+from contextlib import AbstractContextManager
 
 
-def one_blas_thread() -> threadpool_limits:
+def one_blas_thread() -> AbstractContextManager:
     """A context manager: BLAS libraries use one thread inside it."""
+    from threadpoolctl import threadpool_limits  # 20 ms to import: only when signals run
+
     return threadpool_limits(limits=1, user_api="blas")
