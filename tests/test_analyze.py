@@ -209,3 +209,17 @@ def test_report_articles_in_batches_equal_one_by_one(demo_run: Path) -> None:
         one = [a for a in (data.article(store, i) for i in ids) if a is not None]
     assert many == one and len(many) == len(ids) - 1
     assert sum(len(a["sources"]) + len(a["copies"]) for a in many) > 10 and any(a["family"] for a in many)
+
+
+def test_report_pairs_in_batches_equal_one_by_one(demo_run: Path) -> None:
+    from newstrace.report import data
+    from newstrace.store import Store
+
+    with Store(demo_run / "newstrace.duckdb", read_only=True) as store:
+        keys = [tuple(r) for r in store.con.execute("SELECT source, copy FROM reuse_pairs ORDER BY score").fetchall()]
+        keys += [(keys[0][1], keys[0][0]), ("no-such-article", keys[0][1])]  # a pair the other way round, a missing one
+        many = data.pairs_by_key(store, keys, chunk=5)
+        one = {k: rec for k in keys if (rec := data.pair(store, *k)) is not None}
+    assert many == one and len(many) == len(keys) - 1
+    assert any(rec["systematic"] for rec in many.values())
+    assert all(rec["passages"] for k, rec in many.items() if k != (keys[0][1], keys[0][0]))

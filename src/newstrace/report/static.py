@@ -60,6 +60,7 @@ def report_html(db: Any, *, graph: Any = None, stages: list[str] | None = None, 
 
     family_views = []
     budget = caps.pair_diffs
+    taken = []
     for f in fam_data:
         # Copies in publication order, so the diffs read down the chain.
         order = {m["id"]: i for i, m in enumerate(f["members"])}
@@ -67,9 +68,12 @@ def report_html(db: Any, *, graph: Any = None, stages: list[str] | None = None, 
         ordered = sorted(f["pairs"], key=lambda p: (not p["parent"], order.get(p["copy"], 0), -p["score"]))
         take = ordered[: max(0, min(caps.pairs_per_family, budget))]
         budget -= len(take)
+        taken.append((ordered, take))
+    records = data.pairs_by_key(db, [(p["source"], p["copy"]) for _, take in taken for p in take])
+    for f, (ordered, take) in zip(fam_data, taken, strict=True):
         pairs = []
         for p in take:
-            rec = data.pair(db, p["source"], p["copy"])
+            rec = records.get((p["source"], p["copy"]))
             if rec is not None:
                 pairs.append(pair_view({**rec, "parent": p["parent"]}))
         family_views.append(
