@@ -223,3 +223,16 @@ def test_report_pairs_in_batches_equal_one_by_one(demo_run: Path) -> None:
     assert many == one and len(many) == len(keys) - 1
     assert any(rec["systematic"] for rec in many.values())
     assert all(rec["passages"] for k, rec in many.items() if k != (keys[0][1], keys[0][0]))
+
+
+def test_report_families_in_batches_equal_one_by_one(demo_run: Path) -> None:
+    from newstrace.report import data
+    from newstrace.store import Store
+
+    with Store(demo_run / "newstrace.duckdb", read_only=True) as store:
+        ids = [r[0] for r in store.con.execute("SELECT family FROM families ORDER BY size, family").fetchall()]
+        ids.insert(1, "no-such-family")
+        many = data.families_by_id(store, ids)
+        one = [f for f in (data.family(store, i) for i in ids) if f is not None]
+    assert many == one and len(many) == len(ids) - 1
+    assert sum(len(f["pairs"]) for f in many) > 10 and any(len(c) > 2 for f in many for c in f["chains"])

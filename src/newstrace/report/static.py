@@ -54,7 +54,7 @@ def report_html(db: Any, *, graph: Any = None, stages: list[str] | None = None, 
     art_ids = data.article_ids_with_findings(db, caps.article_pages)
     family_pages, article_pages = set(fam_ids), set(art_ids)
 
-    fam_data = [f for f in (data.family(db, fid) for fid in fam_ids) if f is not None]
+    fam_data = data.families_by_id(db, fam_ids)
     pair_families = {(p["source"], p["copy"]): f["family"] for f in fam_data for p in f["pairs"]}
     links = ReportLinks(article_pages, family_pages, pair_families)
 
