@@ -52,7 +52,7 @@ def contract_line(row: dict) -> dict:
 def analyse_articles(articles: Iterable[Article], *, progress: Any = None, model: TechniqueModel | None = None,
                      doc_seconds: float | None = None,
                      on_timeout: Callable[[Article, DocumentTimeout], None] | None = None,
-                     workers: int = 1, min_parallel: int = 200, chunk: int = 50) -> Iterator[dict]:
+                     workers: int = 1, min_parallel: int = 200, chunk: int = 20) -> Iterator[dict]:
     """Signals of many articles, in order, with a progress bar when `progress` (a rich Progress) is given.
 
     Each article gets `doc_seconds` of wall-clock time; one that takes longer is passed to `on_timeout` and has no
