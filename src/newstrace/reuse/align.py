@@ -36,6 +36,11 @@ from newstrace.model import Passage
 from newstrace.reuse import refine
 from newstrace.tokens import Tokens, tokenize
 
+try:  # the compiled inner loops (setup.py); each has its Python reference below, with the same results
+    from newstrace.reuse import _kernels
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _kernels = None
+
 # Function words carry no evidence of reuse; seeds are built from the other words only.
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
@@ -131,8 +136,22 @@ class AlignParams:
     line_words: int = 15
 
 
-# A seed: the token ranges [c0, c1] in the copy and [s0, s1] in the source that share one key.
-Seed = tuple[int, int, int, int]
+# A seed: the token ranges [c0, c1] in the copy and [s0, s1] in the source that share one key. A pair's seeds are
+# held as four arrays, sorted by (c0, c1, s0, s1); a chain or a group of seeds is an array of indices into them.
+
+
+@dataclass(frozen=True)
+class _Seeds:
+    c0: np.ndarray
+    c1: np.ndarray
+    s0: np.ndarray
+    s1: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.c0)
+
+
+_NO_INDEX = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -142,6 +161,7 @@ class _Text:
     cstem: list[str]  # its stem
     pos: np.ndarray  # cpos as an array
     stem_hash: np.ndarray  # hash of each stem, as uint64
+    word_id: np.ndarray  # hash of each word (equal words, equal ids), as uint64
     grams: refine.Grams  # its word n-grams, for the verbatim runs of `refine`
     side: refine.Side  # the text as the word diff of `refine` sees it
     furniture: list[tuple[int, int]]  # token ranges of headline lists (`refine.furniture`)
@@ -163,7 +183,7 @@ def _prepare_cached(text: str, stem: int) -> _Text:
     hashes = np.array([hash(x) for x in cstem], dtype=np.int64).view(np.uint64)
     word_ids = [hash(w) for w in words]
     word_hash = np.array(word_ids, dtype=np.int64).view(np.uint64)
-    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes, refine.Grams.of(word_hash),
+    return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes, word_hash, refine.Grams.of(word_hash),
                  refine.Side.of(text, tok, word_ids), refine.token_spans(tok, refine.furniture(text)))
 
 
@@ -188,30 +208,42 @@ def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return np.concatenate(keys), np.concatenate(lo), np.concatenate(hi)
 
 
-def _pair_seeds(src: _Text, cp: _Text, p: AlignParams) -> list[Seed]:
+def _pair_seeds(src: _Text, cp: _Text, p: AlignParams) -> _Seeds:
     """Every (copy pair, source pair) with the same key, skipping keys found more than `max_hits` times in
-    the source."""
+    the source; sorted by (c0, c1, s0, s1)."""
     skey, slo, shi = _pair_keys(src, p.window)
     ckey, clo, chi = _pair_keys(cp, p.window)
     if not len(skey) or not len(ckey):
-        return []
+        return _Seeds(_NO_INDEX, _NO_INDEX, _NO_INDEX, _NO_INDEX)
     order = np.argsort(skey)
     sk = skey[order]
     left = np.searchsorted(sk, ckey, side="left")
     count = np.searchsorted(sk, ckey, side="right") - left
     ok = np.nonzero((count > 0) & (count <= p.max_hits))[0]
     if not len(ok):
-        return []
+        return _Seeds(_NO_INDEX, _NO_INDEX, _NO_INDEX, _NO_INDEX)
     count, left = count[ok], left[ok]
     rep = np.repeat(np.arange(len(ok)), count)
     offset = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
     sidx = order[left[rep] + offset]
     cidx = ok[rep]
-    return list(zip(clo[cidx].tolist(), chi[cidx].tolist(), slo[sidx].tolist(), shi[sidx].tolist(), strict=True))
+    c0, c1, s0, s1 = clo[cidx], chi[cidx], slo[sidx], shi[sidx]
+    by = np.lexsort((s1, s0, c1, c0))
+    return _Seeds(c0[by], c1[by], s0[by], s1[by])
 
 
-def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
-    """Group seeds into chains along diagonals, in copy order.
+def _chain(seeds: _Seeds, gap: int, drift: int) -> np.ndarray:
+    """The chain of each seed (`_chain_py`, in C where built), as an int64 array."""
+    if _kernels is None:
+        return np.array(_chain_py(seeds, gap, drift), dtype=np.int64)
+    out = np.empty(len(seeds), dtype=np.int64)
+    _kernels.chain(seeds.c0, seeds.c1, seeds.s0, seeds.s1, out, gap, drift)
+    return out
+
+
+def _chain_py(seeds: _Seeds, gap: int, drift: int) -> list[int]:
+    """The chain of each seed: seeds grouped along diagonals, in copy order. Chains are numbered in the order
+    they open.
 
     A seed joins the open chain whose copy side ends at most `gap` words before it, whose source side it does
     not jump past by more than `gap`, and whose last diagonal (source minus copy position) is within `drift`
@@ -219,13 +251,13 @@ def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
     time and are bridged; chance matches between unrelated stretches land on scattered diagonals and stay
     isolated.
     """
-    seeds = sorted(seeds)
-    chains: list[list[Seed]] = []
-    # open chain state: [copy reach, source low, source reach, last diagonal, chain index]
+    ids: list[int] = []
+    n_chains = 0
+    # open chain state: [copy reach, source low, source reach, last diagonal, chain number]
     open_: list[list[int]] = []
     last_c0 = -1
-    for seed in seeds:
-        c0, c1, s0, s1 = seed
+    for c0, c1, s0, s1 in zip(seeds.c0.tolist(), seeds.c1.tolist(), seeds.s0.tolist(), seeds.s1.tolist(),
+                              strict=True):
         d = s0 - c0
         if c0 != last_c0:  # seeds come in copy order: chains close only when the copy position moves on
             open_ = [o for o in open_ if c0 - o[0] <= gap]
@@ -241,10 +273,11 @@ def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
                 if not dd:  # no later chain can be closer, and ties go to the first
                     break
         if best is None:
-            chains.append([seed])
-            open_.append([c1, s0, s1, d, len(chains) - 1])
+            ids.append(n_chains)
+            open_.append([c1, s0, s1, d, n_chains])
+            n_chains += 1
         else:
-            chains[best[4]].append(seed)
+            ids.append(best[4])
             if c1 > best[0]:
                 best[0] = c1
             if s0 < best[1]:
@@ -252,7 +285,7 @@ def _chain(seeds: list[Seed], gap: int, drift: int) -> list[list[Seed]]:
             if s1 > best[2]:
                 best[2] = s1
             best[3] = d
-    return chains
+    return ids
 
 
 @dataclass
@@ -265,9 +298,10 @@ class _Candidate:
     share_copy: float  # share of the copy side's content words found on the source side
     share_source: float
     shared: int = 0  # distinct content stems found on both sides
-    cmatched: set[int] = field(default_factory=set)  # copy tokens that some seed covers
-    smatched: set[int] = field(default_factory=set)
-    points: set[tuple[int, int]] = field(default_factory=set)  # (copy token, source token) matched by a seed
+    cmatched: np.ndarray = field(default_factory=lambda: _NO_INDEX)  # copy tokens some seed covers (sorted)
+    smatched: np.ndarray = field(default_factory=lambda: _NO_INDEX)
+    # (copy token, source token) matched by a seed, as copy << 32 | source (sorted)
+    points: np.ndarray = field(default_factory=lambda: _NO_INDEX)
 
     @property
     def strength(self) -> float:
@@ -284,34 +318,46 @@ def _count_content(t: _Text, lo: int, hi: int) -> int:
 
 @dataclass
 class _Group:
-    """Chains whose boxes `_merge` joined: the box and all their seeds."""
+    """Chains whose boxes `_merge` joined: the box and all their seeds (index arrays, one per chain)."""
 
     c0: int
     c1: int
     s0: int
     s1: int
-    seeds: list[Seed]
+    seeds: list[np.ndarray]
+    n_seeds: int
 
 
-def _group(g: list[Seed]) -> _Group:
-    ca, cb, sa, sb = zip(*g, strict=True)
-    return _Group(min(ca), max(cb), min(sa), max(sb), g)
+def _groups(seeds: _Seeds, chain: np.ndarray, min_chain: int) -> list[_Group]:
+    """One group per chain of at least `min_chain` seeds, in chain order, boxed by its seeds."""
+    if not len(chain):
+        return []
+    counts = np.bincount(chain)
+    order = np.argsort(chain, kind="stable")
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    c0 = np.minimum.reduceat(seeds.c0[order], starts).tolist()
+    c1 = np.maximum.reduceat(seeds.c1[order], starts).tolist()
+    s0 = np.minimum.reduceat(seeds.s0[order], starts).tolist()
+    s1 = np.maximum.reduceat(seeds.s1[order], starts).tolist()
+    bounds = starts.tolist() + [len(order)]
+    return [_Group(c0[k], c1[k], s0[k], s1[k], [order[bounds[k]:bounds[k + 1]]], n)
+            for k, n in enumerate(counts.tolist()) if n >= min_chain]
 
 
-def _candidate(g: _Group, src: _Text, cp: _Text) -> _Candidate:
-    seeds = g.seeds
-    cm = {a for a, _, _, _ in seeds}.union(b for _, b, _, _ in seeds)
-    sm = {x for _, _, x, _ in seeds}.union(y for _, _, _, y in seeds)
+def _candidate(g: _Group, seeds: _Seeds, src: _Text, cp: _Text) -> _Candidate:
+    idx = np.concatenate(g.seeds) if len(g.seeds) > 1 else g.seeds[0]
+    a, b, x, y = seeds.c0[idx], seeds.c1[idx], seeds.s0[idx], seeds.s1[idx]
+    cm = np.unique(np.concatenate((a, b)))
+    sm = np.unique(np.concatenate((x, y)))
     # a key is an unordered pair: when the two words come in the other order in the source, they cross
-    cw, sw = cp.tokens.words, src.tokens.words
-    pts: set[tuple[int, int]] = set()
-    for a, b, x, y in seeds:
-        if cw[a] == sw[x] or cw[b] != sw[x]:
-            pts.update(((a, x), (b, y)))
-        else:
-            pts.update(((a, y), (b, x)))
+    cw, sw = cp.word_id, src.word_id
+    cross = (cw[a] != sw[x]) & (cw[b] == sw[x])
+    pc = np.concatenate((a, b))
+    ps = np.concatenate((np.where(cross, y, x), np.where(cross, x, y)))
+    pts = np.unique((pc << 32) | ps)
     # the shares are scored once the box is straightened and trimmed (`align`)
-    return _Candidate(g.c0, g.c1, g.s0, g.s1, len(seeds), 0.0, 0.0, 0, cm, sm, pts)
+    return _Candidate(g.c0, g.c1, g.s0, g.s1, g.n_seeds, 0.0, 0.0, 0, cm, sm, pts)
 
 
 def _rescore(c: _Candidate, src: _Text, cp: _Text) -> _Candidate:
@@ -392,13 +438,25 @@ def _edges(pos: list[int], gap: int, run: int) -> tuple[int, int] | None:
     return lo, hi
 
 
-def _monotone(points: set[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The longest chain of matched points that runs forward on both sides (patience sorting).
+def _monotone(points: np.ndarray) -> list[tuple[int, int]]:
+    """The longest chain of matched points (copy << 32 | source) that runs forward on both sides (patience
+    sorting).
 
     Of the longest chains, the one whose last step keeps closest to its diagonal is taken, so that a passage's
     last word is matched with its own copy rather than with another occurrence of the same word.
     """
-    pts = sorted(points, key=lambda x: (x[0], -x[1]))
+    c, s = points >> 32, points & 0xFFFFFFFF
+    by = np.lexsort((-s, c))
+    c, s = c[by], s[by]
+    if _kernels is not None:
+        at = np.empty(len(c), dtype=np.int64)
+        n = _kernels.monotone(c, s, at)
+        return list(zip(c[at[:n]].tolist(), s[at[:n]].tolist(), strict=True))
+    return _monotone_py(list(zip(c.tolist(), s.tolist(), strict=True)))
+
+
+def _monotone_py(pts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`_monotone`'s patience sort over points sorted by (copy ascending, source descending)."""
     tails: list[int] = []  # source position ending the best chain of each length
     tail_at: list[int] = []  # index in pts of that end
     prev = [-1] * len(pts)
@@ -462,9 +520,11 @@ def _straighten(c: _Candidate, src: _Text, cp: _Text, exact: float) -> _Candidat
     c0, c1, s0, s1 = chain[0][0], chain[-1][0], chain[0][1], chain[-1][1]
     if _exact_share(_Candidate(c0, c1, s0, s1, 0, 0.0, 0.0), src, cp) < exact:
         return c
+    cm, sm, pts = c.cmatched, c.smatched, c.points
+    pc, ps = pts >> 32, pts & 0xFFFFFFFF
     return _Candidate(c0, c1, s0, s1, c.seeds, c.share_copy, c.share_source, c.shared,
-                      {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1},
-                      {x for x in c.points if c0 <= x[0] <= c1 and s0 <= x[1] <= s1})
+                      cm[(cm >= c0) & (cm <= c1)], sm[(sm >= s0) & (sm <= s1)],
+                      pts[(pc >= c0) & (pc <= c1) & (ps >= s0) & (ps <= s1)])
 
 
 def _trim(c: _Candidate, gap: int, run: int) -> _Candidate:
@@ -473,14 +533,15 @@ def _trim(c: _Candidate, gap: int, run: int) -> _Candidate:
     Topical words next to a reused passage (same subject, different text) chain onto it; real reuse matches
     densely, so each end is moved in to the first run of `run` matches no more than `gap` words apart.
     """
-    ce = _edges(sorted(c.cmatched), gap, run)
-    se = _edges(sorted(c.smatched), gap, run)
+    ce = _edges(c.cmatched.tolist(), gap, run)
+    se = _edges(c.smatched.tolist(), gap, run)
     if ce is None or se is None:
         return c
     c0, c1 = ce
     s0, s1 = se
+    cm, sm = c.cmatched, c.smatched
     return _Candidate(c0, c1, s0, s1, c.seeds, c.share_copy, c.share_source, c.shared,
-                      {x for x in c.cmatched if c0 <= x <= c1}, {x for x in c.smatched if s0 <= x <= s1}, c.points)
+                      cm[(cm >= c0) & (cm <= c1)], sm[(sm >= s0) & (sm <= s1)], c.points)
 
 
 def _merge(groups: list[_Group], gap: int) -> list[_Group]:
@@ -507,10 +568,11 @@ def _merge(groups: list[_Group], gap: int) -> list[_Group]:
                     k.c0, k.c1 = min(k.c0, c.c0), max(k.c1, c.c1)
                     k.s0, k.s1 = min(k.s0, c.s0), max(k.s1, c.s1)
                     k.seeds = k.seeds + c.seeds
+                    k.n_seeds += c.n_seeds
                     changed = True
                     break
             else:
-                out.append(_Group(c.c0, c.c1, c.s0, c.s1, c.seeds))
+                out.append(_Group(c.c0, c.c1, c.s0, c.s1, c.seeds, c.n_seeds))
         groups = out
     return groups
 
@@ -519,14 +581,16 @@ def align(source: str, copy: str, params: AlignParams | None = None) -> list[Pas
     """Passages of `source` reused in `copy`, sorted by `copy_start`; offsets are raw `str` indices."""
     p = params or AlignParams()
     src, cp = _prepare(source, p), _prepare(copy, p)
-    chains = [g for g in _chain(_pair_seeds(src, cp, p), p.gap, p.drift) if len(g) >= p.min_chain]
+    seeds = _pair_seeds(src, cp, p)
+    chains = _groups(seeds, _chain(seeds, p.gap, p.drift), p.min_chain)
+    longest_chain = max((g.n_seeds for g in chains), default=0)
     cands: list[_Candidate] = []
-    for g in _merge([_group(g) for g in chains], p.gap):
+    for g in _merge(chains, p.gap):
         # a passage needs `min_matched` matched words on each side; a seed matches two, and straightening and
         # trimming only drop matches: most groups (chance matches of a few seeds) end here
-        if 2 * len(g.seeds) < p.min_matched:
+        if 2 * g.n_seeds < p.min_matched:
             continue
-        b = _candidate(g, src, cp)
+        b = _candidate(g, seeds, src, cp)
         if min(len(b.cmatched), len(b.smatched)) < p.min_matched:
             continue
         c = _rescore(_trim(_straighten(b, src, cp, p.exact), p.trim_gap, p.trim_run), src, cp)
@@ -545,7 +609,7 @@ def align(source: str, copy: str, params: AlignParams | None = None) -> list[Pas
         kept = _add_summaries(kept, _summaries(src, cp, p), p.summary_keep)
     boxes = [(c.c0, c.c1, c.s0, c.s1) for c in kept]
     # a verbatim run long enough to stand alone leaves a long chain of seeds; without one, no run is looked for
-    if p.refine and (boxes or max(map(len, chains), default=0) >= p.exact_alone // 3):
+    if p.refine and (boxes or longest_chain >= p.exact_alone // 3):
         boxes = _settle(boxes, src, cp, p)
     out = [_to_passage(_Candidate(*b, 0, 0.0, 0.0), source, copy, src, cp, extend=not p.refine) for b in boxes]
     out.sort(key=lambda x: (x.copy_start, x.source_start))
@@ -689,8 +753,9 @@ def _summaries(src: _Text, cp: _Text, p: AlignParams) -> list[_Candidate]:
         if core < p.summary_spread * clen or not p.summary_min_ratio * clen <= span <= p.summary_max_ratio * clen:
             continue
         s0, s1 = pts[0], pts[-1]
-        cm = {cp.cpos[k] for k in range(a, b + 1) if hit[k]}
-        c = _Candidate(c0, c1, s0, s1, len(cm), 0.0, 0.0, 0, cm, set(pts))
+        cm = sorted({cp.cpos[k] for k in range(a, b + 1) if hit[k]})
+        c = _Candidate(c0, c1, s0, s1, len(cm), 0.0, 0.0, 0, np.array(cm, dtype=np.int64),
+                       np.array(sorted(set(pts)), dtype=np.int64))
         out.append(_rescore(c, src, cp))
     return out
 
