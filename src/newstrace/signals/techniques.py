@@ -111,11 +111,6 @@ class TechniqueModel:
     ctx_b: float = 0.0
     # a hot clause is trimmed to its first..last token with P(token ANY) >= refine; 0 keeps whole clauses
     refine: float = 0.0
-    # a clause span labelled with a lexical technique (one the token layer also tags) is trimmed to the clause's
-    # first..last token whose P(that technique) reaches `lex_refine` (kept as it is when no token does); 0 is off.
-    # Gold spans of those techniques are a word or two (Loaded_Language: median 18 characters) while a clause
-    # span runs to ~65, so the long label mostly costs technique-aware precision
-    lex_refine: float = 0.0
     # the optional `minilm` model: logistic layers over contextual vectors (`signals.contextual`) of clauses,
     # tokens and sentences. Their clause probability feeds the second clause stage (4 more context inputs); their
     # token probabilities are averaged with the token layer's, and their sentence probabilities with the sentence
@@ -132,6 +127,11 @@ class TechniqueModel:
     # static word vectors (`signals.wordvec`): when present, the dense layers read vectors derived from this
     # table instead of the MiniLM encoder's, at the cost of a dictionary lookup per token
     word_vectors: WordVectors | None = None
+    # a clause span labelled with a lexical technique (one the token layer also tags) is trimmed to the clause's
+    # first..last token whose P(that technique) reaches `lex_refine` (kept as it is when no token does); 0 is off.
+    # Gold spans of those techniques are a word or two (Loaded_Language: median 18 characters) while a clause
+    # span runs to ~65, so the long label mostly costs technique-aware precision
+    lex_refine: float = 0.0
 
     @property
     def contextual(self) -> bool:
