@@ -19,6 +19,7 @@ from newstrace.signals.techniques import (
     _unpack,
     clause_spans,
     detect_techniques,
+    lexical_trim,
     load_model,
     rule_spans,
     save_model,
@@ -88,6 +89,15 @@ def test_clause_spans_one_per_clause_and_refined():
     # the second clause is trimmed to its hot tokens; the first has none and stays whole
     assert refined == ["The plan failed", "traitors fled like rats"]
 
+
+
+def test_lexical_trim_cuts_a_clause_to_its_technique_tokens():
+    text = "The plan failed, and the traitors fled like rats, as everyone surely knows."
+    doc = analyse(text)
+    p_lex = np.array([0.6 if w in ("traitors", "rats") else 0.05 for w in doc.toks.words])
+    a, b = lexical_trim(doc, 1, p_lex, 0.5)
+    assert text[a:b] == "traitors fled like rats"  # first..last hot token of that clause only
+    assert lexical_trim(doc, 0, p_lex, 0.5) is None  # no hot token: the caller keeps the span as it is
 
 def test_weight_packing_round_trip():
     rng = np.random.default_rng(0)

@@ -7,7 +7,8 @@ The model (trained by `newstrace.signals.train` on the PTC corpus) has three lin
   clusters by article) and the token and sentence layers' outputs over the clause. Each clause that clears a
   tuned threshold becomes a span, optionally trimmed to its tokens that the token layer calls propaganda.
 - a sentence layer: P(sentence holds technique k), which names the techniques of each clause span (the likeliest,
-  plus any above a tuned threshold).
+  plus any above a tuned threshold). A clause span labelled with a lexical technique is cut to the clause's
+  tokens that the token layer gives that technique (`lexical_trim`), at a tuned level.
 - a token layer for lexical techniques (Loaded_Language, Name_Calling,Labeling, ...) plus an "ANY" output (the
   token lies in some gold span): runs of tokens whose technique probability clears a per-technique threshold
   become short spans, which also catches lexical propaganda in clauses that the clause layer skipped.
@@ -126,6 +127,11 @@ class TechniqueModel:
     # static word vectors (`signals.wordvec`): when present, the dense layers read vectors derived from this
     # table instead of the MiniLM encoder's, at the cost of a dictionary lookup per token
     word_vectors: WordVectors | None = None
+    # a clause span labelled with a lexical technique (one the token layer also tags) is trimmed to the clause's
+    # first..last token whose P(that technique) reaches `lex_refine` (kept as it is when no token does); 0 is off.
+    # Gold spans of those techniques are a word or two (Loaded_Language: median 18 characters) while a clause
+    # span runs to ~65, so the long label mostly costs technique-aware precision
+    lex_refine: float = 0.0
 
     @property
     def contextual(self) -> bool:
@@ -185,6 +191,7 @@ def save_model(model: TechniqueModel, path: str | Path, prune: float = PRUNE) ->
         "ctx_w": [float(x) for x in model.ctx_w],
         "ctx_b": float(model.ctx_b),
         "refine": float(model.refine),
+        "lex_refine": float(model.lex_refine),
         "calibration": {k: [list(map(float, xs)), list(map(float, ys))] for k, (xs, ys) in model.calibration.items()},
         "prune": prune,
         **{k: v for k, v in model.meta.items() if k not in {"format"}},
@@ -238,7 +245,7 @@ def _read_model(fh) -> TechniqueModel:
                           np.array(meta["ctx_w"], dtype=np.float32), float(meta["ctx_b"]), float(meta["refine"]),
                           dense.get("emb_clause"), dense.get("emb_tok"), dense.get("emb_sent"),
                           {k: (list(xs), list(ys)) for k, (xs, ys) in meta.get("calibration", {}).items()},
-                          word_vectors=wv)
+                          word_vectors=wv, lex_refine=float(meta.get("lex_refine", 0.0)))
 
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / MODEL_FILE
@@ -383,14 +390,10 @@ def emb_token_probs(layer: DenseLayer, tok_x: np.ndarray) -> np.ndarray:
     return layer.probs(tok_x)
 
 
-def clause_spans(doc: Doc, p_clause: np.ndarray, threshold: float, p_any: np.ndarray | None = None,
-                 refine: float = 0.0) -> list[tuple[int, int, int, float]]:
-    """(start, end, sentence, p) for each clause whose probability clears `threshold`.
-
-    Each hot clause is its own span: SI precision averages over predicted spans, and merging neighbouring hot
-    clauses into one long span cost about 0.007 F1 in CV. With `refine` > 0 a clause is trimmed to its first..
-    last token whose P(ANY) reaches `refine` (kept whole when no token does): gold spans are short phrases
-    (median 25 characters) while clauses run to ~90."""
+def hot_clauses(doc: Doc, p_clause: np.ndarray, threshold: float, p_any: np.ndarray | None = None,
+                refine: float = 0.0) -> list[tuple[int, int, int, float]]:
+    """(clause index, start, end, p) for each clause whose probability clears `threshold`, trimmed as in
+    `clause_spans`."""
     out: list[tuple[int, int, int, float]] = []
     st, en = doc.toks.starts, doc.toks.ends
     for i, c in enumerate(doc.clauses):
@@ -402,8 +405,29 @@ def clause_spans(doc: Doc, p_clause: np.ndarray, threshold: float, p_any: np.nda
             hot = [k for k in range(c.first_tok, c.end_tok) if p_any[k] >= refine]
             if hot:
                 s0, e0 = st[hot[0]], en[hot[-1]]
-        out.append((s0, e0, c.sent, p))
+        out.append((i, s0, e0, p))
     return out
+
+
+def clause_spans(doc: Doc, p_clause: np.ndarray, threshold: float, p_any: np.ndarray | None = None,
+                 refine: float = 0.0) -> list[tuple[int, int, int, float]]:
+    """(start, end, sentence, p) for each clause whose probability clears `threshold`.
+
+    Each hot clause is its own span: SI precision averages over predicted spans, and merging neighbouring hot
+    clauses into one long span cost about 0.007 F1 in CV. With `refine` > 0 a clause is trimmed to its first..
+    last token whose P(ANY) reaches `refine` (kept whole when no token does): gold spans are short phrases
+    (median 25 characters) while clauses run to ~90."""
+    return [(s0, e0, doc.clauses[i].sent, p) for i, s0, e0, p in hot_clauses(doc, p_clause, threshold, p_any, refine)]
+
+
+def lexical_trim(doc: Doc, clause: int, p: np.ndarray, threshold: float) -> tuple[int, int] | None:
+    """(start, end) of clause `clause` cut to its first..last token whose probability `p` (one technique's token
+    probabilities) reaches `threshold`; None when no token does."""
+    c = doc.clauses[clause]
+    hot = np.flatnonzero(p[c.first_tok : c.end_tok] >= threshold)
+    if len(hot) == 0:
+        return None
+    return doc.toks.starts[c.first_tok + hot[0]], doc.toks.ends[c.first_tok + hot[-1]]
 
 
 def token_runs(doc: Doc, p: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
@@ -443,13 +467,17 @@ def raw_spans(model: TechniqueModel, doc: Doc, p_sent: np.ndarray, p_clause: np.
     out: list[tuple[str, TechniqueSpan]] = []
     techs = model.sent.labels[1:]
     p_any = p_tok[:, -1] if len(p_tok) else None
-    for start, end, si, p_hot in clause_spans(doc, p_clause, model.sent_threshold, p_any, model.refine):
-        pk = p_sent[si, 1:]
+    tok_col = {lab: j for j, lab in enumerate(model.tok.labels) if lab != ANY}
+    for ci, start, end, p_hot in hot_clauses(doc, p_clause, model.sent_threshold, p_any, model.refine):
+        pk = p_sent[doc.clauses[ci].sent, 1:]
         top = int(np.argmax(pk))
         chosen = {top} | {int(k) for k in np.flatnonzero(pk >= model.tech_threshold)}
         for k in sorted(chosen):
             raw = p_hot * float(pk[k] / max(pk[top], 1e-9))
-            out.append((CLAUSE, TechniqueSpan(techs[k], start, end, raw)))
+            a, b = start, end
+            if model.lex_refine > 0 and techs[k] in tok_col:
+                a, b = lexical_trim(doc, ci, p_tok[:, tok_col[techs[k]]], model.lex_refine) or (a, b)
+            out.append((CLAUSE, TechniqueSpan(techs[k], a, b, raw)))
     for j, lab in enumerate(model.tok.labels):
         if lab == ANY:
             continue

@@ -370,7 +370,8 @@ def predict_all(model: TechniqueModel, fz: Featurised, idx: Sequence[int], oof: 
 def tune(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], idx: Sequence[int],
          oof: OOF) -> None:
     """Coordinate search of thresholds on out-of-fold probabilities: SI F1 for the clause threshold with the
-    clause-trimming level, and for the token thresholds; then technique-aware F1 for the extra-label threshold.
+    clause-trimming level, and for the token thresholds; then technique-aware F1 for the extra-label threshold,
+    and SI F1 + technique-aware F1 for the lexical-label trimming level (`TechniqueModel.lex_refine`).
     Candidate spans per threshold are cached, so each grid point costs one scoring pass."""
     gold_si = {di: articles[di].si for di in idx}
     gold_tc = {di: articles[di].spans for di in idx}
@@ -417,6 +418,20 @@ def tune(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], 
         f = technique_score(predict_all(model, fz, idx, oof), gold_tc)[0].f1
         best = max(best, (f, th))
     model.tech_threshold = best[1]
+    # trimming lexical labels to their tokens moves technique-aware F1 and SI F1 in opposite directions (a
+    # shorter span is more precise but may no longer cover the gold span), so the level maximises their sum
+    best = (-1.0, 0.0)
+    for lv in LEX_REFINE_GRID:
+        model.lex_refine = lv
+        pred = predict_all(model, fz, idx, oof)
+        f = (si_score({di: [(a, b) for _, a, b in sp] for di, sp in pred.items()}, gold_si).f1
+             + technique_score(pred, gold_tc)[0].f1)
+        best = max(best, (f, lv))
+    model.lex_refine = best[1]
+
+
+# levels tried for `TechniqueModel.lex_refine` (0: off)
+LEX_REFINE_GRID = (0.0, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 def calibration_samples(model: TechniqueModel, fz: Featurised, articles: Sequence[PTCArticle], idx: Sequence[int],
