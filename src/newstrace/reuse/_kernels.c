@@ -22,6 +22,10 @@ static int get_i64(PyObject *obj, Py_buffer *view, int writable, const char *nam
     return 0;
 }
 
+static void release(Py_buffer *views, int n) {
+    for (int k = 0; k < n; k++) PyBuffer_Release(&views[k]);
+}
+
 typedef struct {
     int64_t reach_c, low_s, reach_s, diag, id;
 } OpenChain;
@@ -93,10 +97,10 @@ static PyObject *chain(PyObject *self, PyObject *args) {
         }
     }
     PyMem_Free(open);
-    for (int k = 0; k < 5; k++) PyBuffer_Release(&v[k]);
+    release(v, 5);
     return PyLong_FromLongLong(n_chains);
 fail:
-    for (int k = 0; k < got; k++) PyBuffer_Release(&v[k]);
+    release(v, got);
     return NULL;
 }
 
@@ -165,10 +169,10 @@ static PyObject *monotone(PyObject *self, PyObject *args) {
     Py_ssize_t w = len;
     for (Py_ssize_t i = pick; i >= 0; i = prev[i]) out[--w] = i;
     PyMem_Free(mem);
-    for (int k = 0; k < 3; k++) PyBuffer_Release(&v[k]);
+    release(v, 3);
     return PyLong_FromSsize_t(len);
 fail:
-    for (int k = 0; k < got; k++) PyBuffer_Release(&v[k]);
+    release(v, got);
     return NULL;
 }
 
