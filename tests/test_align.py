@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newstrace.eval.plagdet import Case, plagdet, read_pan13
+from newstrace.reuse import align as A
 from newstrace.reuse.align import AlignParams, align, align_many
 
 PAN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pan13-train"
@@ -378,3 +380,35 @@ def test_a_headline_listed_in_a_sidebar_and_printed_alone_elsewhere_is_no_passag
     page_a = page_a.replace(HEADLINES[1], long_headline)
     page_b = long_headline + "\n\n" + OTHER
     assert align(page_a, page_b) == []
+
+
+def test_common_words_counts_the_multiset_intersection() -> None:
+    from collections import Counter
+
+    from newstrace.reuse.refine import common_words
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        a, b = rng.integers(0, 20, int(rng.integers(0, 50))), rng.integers(0, 20, int(rng.integers(0, 50)))
+        assert common_words(a, b) == sum((Counter(a.tolist()) & Counter(b.tolist())).values())
+
+
+def test_exact_share_from_prepared_texts_equals_the_definition(seed_text: str) -> None:
+    """The share of verbatim trigrams `analyse_pair` computes from the aligner's tokens equals `exact_share` on
+    the texts, and gives way to it wherever a passage edge cuts a word."""
+    from newstrace.model import Passage
+    from newstrace.reuse import engine
+
+    copy = seed_text[400:5000].replace(" the ", " a ") + "\nShare this story."
+    passages = align(seed_text, copy)
+    assert passages
+    ta, tb = A._prepare_cached(seed_text, AlignParams().stem), A._prepare_cached(copy, AlignParams().stem)
+    checked = 0
+    for q in passages:
+        for shift in range(0, 4):
+            moved = Passage(q.source_start + shift, q.source_end - shift, q.copy_start, q.copy_end - shift)
+            fast = engine._exact_share_prepared(ta, tb, moved)
+            if fast is not None:
+                checked += 1
+                assert fast == engine.exact_share(seed_text, copy, moved)
+    assert checked >= len(passages)

@@ -68,3 +68,76 @@ def test_align_gives_the_same_passages_without_the_kernels(monkeypatch: pytest.M
     monkeypatch.setattr(A, "_kernels", None)
     assert A.align(source, copy) == with_c
     assert with_c
+
+
+def _random_texts(rng: np.random.Generator, count: int) -> list[str]:
+    """Texts of words in several scripts, apostrophes in and between words, astral characters now and then."""
+    pieces = ["word", "it's", "l’homme", "o'", "'quoted'", "ΟΔΥΣΣΕΥΣ", "städte", "日本語", "x\U0001d400y", "42",
+              "rock'n'roll", "--", "...", "'", "a'b'", "_under_", "٣٤", " ", "\n", "\u00a0"]
+    return ["".join(rng.choice(pieces, int(rng.integers(0, 60))).tolist()) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_word_scan_in_c_equals_the_numpy_reference(seed: int) -> None:
+    from newstrace.reuse import shingles as S
+
+    texts = _random_texts(np.random.default_rng(seed), 30)
+    for batch in (texts, texts[:1], [t for t in texts if "\U0001d400" not in t]):
+        cp = S._folded_code_points(batch)
+        got, ref = S._scan_words(cp), S._scan_words_np(cp)
+        for x, y in zip(got, ref, strict=True):
+            assert np.array_equal(x, y)
+
+
+def test_word_scan_asks_for_code_points_not_looked_up_yet() -> None:
+    from newstrace.reuse import shingles as S
+
+    cp = np.array([0x41, 0x10FFFD, 0x42], dtype=np.uint32)  # a private-use code point: no process looked it up yet
+    S._WORD_TABLE[0x10FFFD] = -1
+    out = [np.empty(2, dtype=np.int64), np.empty(2, dtype=np.int64), np.empty(2, dtype=np.uint64)]
+    assert kernels.scan_words(cp, S._WORD_TABLE, *out) == -1
+    hashes, starts, ends = S._scan_words(cp)  # fills the table and scans again
+    assert starts.tolist() == [0, 2] and ends.tolist() == [1, 3]
+    with pytest.raises(TypeError, match="uint16 or uint32"):
+        kernels.scan_words(cp.astype(np.int64), S._WORD_TABLE, *out)
+    with pytest.raises(ValueError, match="shorter"):
+        kernels.scan_words(np.zeros(9, dtype=np.uint16), S._WORD_TABLE, *out)
+
+
+def _edited(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A word-id sequence and a copy with insertions, cuts and replacements, or an unrelated one."""
+    vocabulary = int(rng.integers(1, 60))
+    a = rng.integers(0, vocabulary, int(rng.integers(0, 300)))
+    b = a.tolist()
+    for _ in range(int(rng.integers(0, 12))):
+        k, r = int(rng.integers(0, len(b) + 1)), rng.random()
+        if r < 0.33:
+            b[k:k] = rng.integers(0, 2 * vocabulary, int(rng.integers(1, 8))).tolist()
+        elif r < 0.66:
+            del b[k:k + int(rng.integers(1, 8))]
+        else:
+            b[k:k + 3] = rng.integers(0, vocabulary, 3).tolist()
+    if rng.random() < 0.2:
+        b = rng.integers(0, vocabulary, int(rng.integers(0, 250))).tolist()
+    return a.astype(np.int64), np.array(b, dtype=np.int64)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_word_diff_in_c_equals_the_python_reference(seed: int) -> None:
+    from newstrace.edits.diff import diff_id_opcodes, diff_opcodes
+
+    rng = np.random.default_rng(seed)
+    for _ in range(25):
+        a, b = _edited(rng)
+        assert diff_id_opcodes(a, b) == diff_opcodes(a.tolist(), b.tolist())
+
+
+def test_word_diff_without_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newstrace.edits import diff as D
+
+    a, b = _edited(np.random.default_rng(99))
+    with_c = D.diff_id_opcodes(a, b)
+    monkeypatch.setattr(D, "_kernels", None)
+    assert D.diff_id_opcodes(a, b) == with_c
+    with pytest.raises(TypeError, match="int64"):
+        kernels.diff_blocks(a.astype(np.int32), b)

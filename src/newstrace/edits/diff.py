@@ -20,6 +20,13 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from difflib import SequenceMatcher
 
+import numpy as np
+
+try:  # the compiled diff (setup.py builds reuse/_kernels.c); `diff_opcodes` is its reference, with equal results
+    from newstrace.reuse import _kernels
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _kernels = None
+
 Opcode = tuple[str, int, int, int, int]
 
 # Gaps at most this large (words on each side multiplied) go to difflib; larger ones without anchors become
@@ -159,3 +166,11 @@ def diff_opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[Opcode]:
         else:
             merged.append((i, j, n))
     return _cleanup(_opcodes(merged, len(a), len(b)))
+
+
+def diff_id_opcodes(a: np.ndarray, b: np.ndarray) -> list[Opcode]:
+    """`diff_opcodes` of two int64 arrays (word ids), its recursion in C where the kernels are built: the
+    aligner diffs every near-verbatim passage it settles."""
+    if _kernels is None:
+        return diff_opcodes(a.tolist(), b.tolist())
+    return _cleanup(_opcodes(_kernels.diff_blocks(a, b), len(a), len(b)))

@@ -1,14 +1,16 @@
-/* The aligner's sequential inner loops in C: `align._chain` and the patience sort of `align._monotone`.
+/* The reuse stage's sequential inner loops in C: the aligner's `align._chain` and the patience sort of
+ * `align._monotone`, and the word scan of `shingles._scan`.
  *
- * Each function here is a line-for-line translation of the Python reference it names, which stays in align.py:
- * the Python runs wherever this module was not built, and tests/test_kernels.py checks that both give the same
- * result on random and real inputs. Arrays cross as int64 buffers (numpy arrays, C-contiguous); results are
+ * Each function here is a line-for-line translation of the Python reference it names, which stays beside its
+ * caller: the Python runs wherever this module was not built, and tests/test_kernels.py checks that both give the
+ * same result on random and real inputs. Arrays cross as int64 buffers (numpy arrays, C-contiguous); results are
  * written into a buffer the caller allocates, so this file needs no numpy headers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int get_i64(PyObject *obj, Py_buffer *view, int writable, const char *name) {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
@@ -176,12 +178,360 @@ fail:
     return NULL;
 }
 
+/* A buffer of 1-d integers of `itemsize` bytes, any signedness (numpy's uint16/uint32/int8/int64/uint64). */
+static int get_ints(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, int writable, const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
+    const char *f = view->format;
+    if (view->itemsize != itemsize || view->ndim != 1 || !f || !f[0] || f[1] != '\0' || !strchr("bBhHiIlLqQ", f[0])) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a 1-d array of %zd-byte integers", name, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static inline uint64_t mix64(uint64_t h) { /* shingles._mix: the splitmix64 finaliser */
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBULL;
+    return h ^ (h >> 31);
+}
+
+#define CP_MULT 0xFFFFFFFFFFFFFFC5ULL /* shingles._CP_MULT */
+#define APOS 0x27
+
+/* scan_words(cp, table, starts, ends, hashes) -> number of words, or -1 when a code point's entry in `table` is
+ * still -1 (not looked up: the caller fills the table and calls again). `cp`: code points (uint16 or uint32);
+ * `table`: int8, code point -> 1 word character, 0 not. A word is a run of word characters, an apostrophe between
+ * two word characters joining it; its hash is the polynomial sum(c[k] * CP_MULT**k) plus its length, finalised:
+ * exactly what shingles._scan computes with prefix sums. Output buffers hold at least (len(cp) + 1) / 2 entries. */
+static PyObject *scan_words(PyObject *self, PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    Py_buffer v[5];
+    int got = 0;
+    if (PyObject_GetBuffer(o[0], &v[0], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    got = 1;
+    if (v[0].ndim != 1 || (v[0].itemsize != 2 && v[0].itemsize != 4)) {
+        PyErr_SetString(PyExc_TypeError, "cp: expected a 1-d array of uint16 or uint32 code points");
+        goto fail;
+    }
+    static const char *names[4] = {"table", "starts", "ends", "hashes"};
+    for (; got < 5; got++) {
+        if (get_ints(o[got], &v[got], got == 1 ? 1 : 8, got > 1, names[got - 1]) < 0) goto fail;
+    }
+    Py_ssize_t n = v[0].len / v[0].itemsize, n_table = v[1].len, cap = (n + 1) / 2;
+    if (v[2].len / 8 < cap || v[3].len / 8 < cap || v[4].len / 8 < cap) {
+        PyErr_SetString(PyExc_ValueError, "scan_words: output arrays shorter than (len(cp) + 1) / 2");
+        goto fail;
+    }
+    const uint16_t *cp16 = v[0].itemsize == 2 ? v[0].buf : NULL;
+    const uint32_t *cp32 = v[0].itemsize == 4 ? v[0].buf : NULL;
+    const int8_t *table = v[1].buf;
+    int64_t *starts = v[2].buf, *ends = v[3].buf;
+    uint64_t *hashes = v[4].buf;
+    Py_ssize_t nw = 0, start = 0;
+    uint64_t h = 0, pw = 1;
+    int in_word = 0, cls_prev = 0, cls_next = -2;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t c = cp16 ? cp16[i] : cp32[i];
+        int cls;
+        if (cls_next != -2) {
+            cls = cls_next; /* looked up as the neighbour of an apostrophe */
+        } else {
+            if (c >= (uint32_t)n_table) goto out_of_table;
+            cls = table[c];
+        }
+        cls_next = -2;
+        if (cls < 0) goto unknown;
+        int word = cls == 1;
+        if (!word && c == APOS && i > 0 && i + 1 < n) {
+            uint32_t d = cp16 ? cp16[i + 1] : cp32[i + 1];
+            if (d >= (uint32_t)n_table) goto out_of_table;
+            cls_next = table[d];
+            if (cls_next < 0) goto unknown;
+            word = cls_prev == 1 && cls_next == 1;
+        }
+        cls_prev = cls;
+        if (word) {
+            if (!in_word) {
+                in_word = 1;
+                start = i;
+                h = 0;
+                pw = 1;
+            }
+            h += (uint64_t)c * pw;
+            pw *= CP_MULT;
+        } else if (in_word) {
+            in_word = 0;
+            starts[nw] = start;
+            ends[nw] = i;
+            hashes[nw++] = mix64(h + (uint64_t)(i - start));
+        }
+    }
+    if (in_word) {
+        starts[nw] = start;
+        ends[nw] = n;
+        hashes[nw++] = mix64(h + (uint64_t)(n - start));
+    }
+    release(v, 5);
+    return PyLong_FromSsize_t(nw);
+unknown:
+    release(v, 5);
+    return PyLong_FromLong(-1);
+out_of_table:
+    PyErr_SetString(PyExc_ValueError, "scan_words: a code point beyond the table");
+fail:
+    release(v, got);
+    return NULL;
+}
+
+/* ---- the word diff of edits/diff.py (`diff_opcodes`) over int64 word ids ------------------------------------ */
+
+typedef struct {
+    int64_t *blocks; /* (i, j, n) triples, in order */
+    Py_ssize_t n_blocks, cap;
+    const int64_t *a, *b;
+    /* scratch for the unique-word table and difflib's rows, sized for the whole input */
+    int64_t *keys;
+    int64_t *info; /* per slot: count in a, last position in a, count in b, last position in b */
+    Py_ssize_t n_slots;
+    int64_t *pairs; /* (i, j) of words unique on both sides */
+    int64_t *tails, *tail_at, *prev;
+    int64_t *row0, *row1;
+} Diff;
+
+static int add_block(Diff *d, int64_t i, int64_t j, int64_t n) {
+    if (d->n_blocks == d->cap) {
+        Py_ssize_t cap = d->cap * 2 + 16;
+        int64_t *grown = PyMem_Realloc(d->blocks, sizeof(int64_t) * 3 * cap);
+        if (!grown) return -1;
+        d->blocks = grown;
+        d->cap = cap;
+    }
+    int64_t *t = d->blocks + 3 * d->n_blocks++;
+    t[0] = i;
+    t[1] = j;
+    t[2] = n;
+    return 0;
+}
+
+static int diff_range(Diff *d, int64_t a0, int64_t a1, int64_t b0, int64_t b1);
+
+/* difflib.SequenceMatcher(None, a[a0:a1], b[b0:b1], autojunk=False).get_matching_blocks(): the longest match
+ * (earliest in a, then in b), then the same on each side of it. Without junk, find_longest_match's extension
+ * loops never extend, so the dynamic programme alone gives its answer. */
+static int difflib_blocks(Diff *d, int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
+    if (a0 >= a1 || b0 >= b1) return 0;
+    const int64_t *a = d->a, *b = d->b;
+    int64_t nb = b1 - b0, best_i = a0, best_j = b0, best = 0;
+    int64_t *prev_row = d->row0, *row = d->row1;
+    for (int64_t j = 0; j <= nb; j++) prev_row[j] = 0;
+    for (int64_t i = a0; i < a1; i++) {
+        int64_t ai = a[i];
+        row[0] = 0;
+        for (int64_t j = b0; j < b1; j++) {
+            int64_t k = ai == b[j] ? prev_row[j - b0] + 1 : 0;
+            row[j - b0 + 1] = k;
+            if (k > best) {
+                best = k;
+                best_i = i - k + 1;
+                best_j = j - k + 1;
+            }
+        }
+        int64_t *t = prev_row;
+        prev_row = row;
+        row = t;
+    }
+    if (!best) return 0;
+    if (difflib_blocks(d, a0, best_i, b0, best_j) < 0) return -1;
+    if (add_block(d, best_i, best_j, best) < 0) return -1;
+    return difflib_blocks(d, best_i + best, a1, best_j + best, b1);
+}
+
+static inline Py_ssize_t slot_of(const Diff *d, int64_t key) {
+    uint64_t h = mix64((uint64_t)key);
+    Py_ssize_t mask = d->n_slots - 1, s = (Py_ssize_t)(h & (uint64_t)mask);
+    while (d->info[4 * s] + d->info[4 * s + 2] && d->keys[s] != key) s = (s + 1) & mask;
+    return s;
+}
+
+/* diff.py's _middle: anchors on the words unique on both sides (longest increasing run), the gaps between them
+ * diffed again; without anchors, difflib on a gap of at most 40,000 cells, else one replacement. */
+static int middle(Diff *d, int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
+    const int64_t *a = d->a, *b = d->b;
+    /* the table: a power of two at least twice the words of the range */
+    Py_ssize_t want = 2 * ((a1 - a0) + (b1 - b0)), slots = 16;
+    while (slots < want) slots *= 2;
+    if (slots > d->n_slots) {
+        PyErr_SetString(PyExc_RuntimeError, "diff: table too small");
+        return -1;
+    }
+    Py_ssize_t saved = d->n_slots;
+    d->n_slots = slots;
+    memset(d->info, 0, sizeof(int64_t) * 4 * slots);
+    for (int64_t i = a0; i < a1; i++) {
+        Py_ssize_t s = slot_of(d, a[i]);
+        d->keys[s] = a[i];
+        d->info[4 * s]++;
+        d->info[4 * s + 1] = i;
+    }
+    for (int64_t j = b0; j < b1; j++) {
+        Py_ssize_t s = slot_of(d, b[j]);
+        d->keys[s] = b[j];
+        d->info[4 * s + 2]++;
+        d->info[4 * s + 3] = j;
+    }
+    /* pairs sorted by their position in a: walk a in order, each unique word once */
+    Py_ssize_t n_pairs = 0;
+    for (int64_t i = a0; i < a1; i++) {
+        Py_ssize_t s = slot_of(d, a[i]);
+        if (d->info[4 * s] == 1 && d->info[4 * s + 2] == 1) {
+            d->pairs[2 * n_pairs] = i;
+            d->pairs[2 * n_pairs + 1] = d->info[4 * s + 3];
+            n_pairs++;
+        }
+    }
+    d->n_slots = saved;
+    if (n_pairs) {
+        /* _lis: bisect_left on the tails, earliest-found predecessor links */
+        Py_ssize_t n_tails = 0;
+        for (Py_ssize_t k = 0; k < n_pairs; k++) {
+            int64_t bv = d->pairs[2 * k + 1];
+            Py_ssize_t lo = 0, hi = n_tails;
+            while (lo < hi) {
+                Py_ssize_t mid = (lo + hi) / 2;
+                if (d->tails[mid] < bv) lo = mid + 1;
+                else hi = mid;
+            }
+            d->tails[lo] = bv;
+            d->tail_at[lo] = k;
+            if (lo == n_tails) n_tails++;
+            d->prev[k] = lo ? d->tail_at[lo - 1] : -1;
+        }
+        Py_ssize_t n_anchors = 0;
+        for (int64_t k = d->tail_at[n_tails - 1]; k >= 0; k = d->prev[k]) n_anchors++;
+        /* the anchors in a buffer of this call's own: the gaps' calls below reuse the shared scratch */
+        int64_t *anchors = PyMem_Malloc(sizeof(int64_t) * 2 * n_anchors);
+        if (!anchors) return -1;
+        Py_ssize_t w = n_anchors;
+        for (int64_t k = d->tail_at[n_tails - 1]; k >= 0; k = d->prev[k]) {
+            w--;
+            anchors[2 * w] = d->pairs[2 * k];
+            anchors[2 * w + 1] = d->pairs[2 * k + 1];
+        }
+        int64_t ca = a0, cb = b0;
+        int failed = 0;
+        for (Py_ssize_t k = 0; k < n_anchors && !failed; k++) {
+            int64_t i = anchors[2 * k], j = anchors[2 * k + 1];
+            if (i < ca || j < cb) continue;
+            if (diff_range(d, ca, i, cb, j) < 0) {
+                failed = 1;
+                break;
+            }
+            int64_t n = 1;
+            while (i + n < a1 && j + n < b1 && a[i + n] == b[j + n]) n++;
+            failed = add_block(d, i, j, n) < 0;
+            ca = i + n;
+            cb = j + n;
+        }
+        PyMem_Free(anchors);
+        return failed ? -1 : diff_range(d, ca, a1, cb, b1);
+    }
+    if ((a1 - a0) * (b1 - b0) <= 40000) return difflib_blocks(d, a0, a1, b0, b1);
+    return 0;
+}
+
+/* diff.py's _diff: common prefix, the middle, common suffix. */
+static int diff_range(Diff *d, int64_t a0, int64_t a1, int64_t b0, int64_t b1) {
+    const int64_t *a = d->a, *b = d->b;
+    int64_t n = 0;
+    while (a0 + n < a1 && b0 + n < b1 && a[a0 + n] == b[b0 + n]) n++;
+    if (n) {
+        if (add_block(d, a0, b0, n) < 0) return -1;
+        a0 += n;
+        b0 += n;
+    }
+    int64_t m = 0;
+    while (a1 - m > a0 && b1 - m > b0 && a[a1 - m - 1] == b[b1 - m - 1]) m++;
+    a1 -= m;
+    b1 -= m;
+    if (a0 < a1 && b0 < b1 && middle(d, a0, a1, b0, b1) < 0) return -1;
+    if (m && add_block(d, a1, b1, m) < 0) return -1;
+    return 0;
+}
+
+/* diff_blocks(a, b) -> list of (i, j, n): diff.py's matching blocks of two int64 arrays, adjacent ones merged
+ * (what `diff_opcodes` turns into opcodes). */
+static PyObject *diff_blocks(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    if (!PyArg_ParseTuple(args, "OO", &o[0], &o[1])) return NULL;
+    Py_buffer v[2];
+    static const char *names[2] = {"a", "b"};
+    int got = 0;
+    for (; got < 2; got++) {
+        if (get_i64(o[got], &v[got], 0, names[got]) < 0) goto fail;
+    }
+    Py_ssize_t na = v[0].len / 8, nb = v[1].len / 8, total = na + nb;
+    Py_ssize_t slots = 16;
+    while (slots < 2 * total) slots *= 2;
+    Diff d = {0};
+    d.a = v[0].buf;
+    d.b = v[1].buf;
+    d.n_slots = slots;
+    Py_ssize_t rows = (nb + 1 > 201 ? nb + 1 : 201); /* difflib rows: at most 40,000 cells, so nb + 1 suffices */
+    d.keys = PyMem_Malloc(sizeof(int64_t) * slots);
+    d.info = PyMem_Malloc(sizeof(int64_t) * 4 * slots);
+    d.pairs = PyMem_Malloc(sizeof(int64_t) * 2 * (na + 1));
+    d.tails = PyMem_Malloc(sizeof(int64_t) * (na + 1));
+    d.tail_at = PyMem_Malloc(sizeof(int64_t) * (na + 1));
+    d.prev = PyMem_Malloc(sizeof(int64_t) * (na + 1));
+    d.row0 = PyMem_Malloc(sizeof(int64_t) * rows);
+    d.row1 = PyMem_Malloc(sizeof(int64_t) * rows);
+    PyObject *result = NULL;
+    if (!d.keys || !d.info || !d.pairs || !d.tails || !d.tail_at || !d.prev || !d.row0 || !d.row1) {
+        PyErr_NoMemory();
+    } else if (diff_range(&d, 0, na, 0, nb) == 0) {
+        result = PyList_New(0);
+        Py_ssize_t k = 0;
+        while (result && k < d.n_blocks) {
+            int64_t i = d.blocks[3 * k], j = d.blocks[3 * k + 1], n = d.blocks[3 * k + 2];
+            for (k++; k < d.n_blocks && i + n == d.blocks[3 * k] && j + n == d.blocks[3 * k + 1]; k++)
+                n += d.blocks[3 * k + 2];
+            PyObject *t = Py_BuildValue("(LLL)", (long long)i, (long long)j, (long long)n);
+            if (!t || PyList_Append(result, t) < 0) Py_CLEAR(result);
+            Py_XDECREF(t);
+        }
+    } else if (!PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
+    PyMem_Free(d.blocks);
+    PyMem_Free(d.keys);
+    PyMem_Free(d.info);
+    PyMem_Free(d.pairs);
+    PyMem_Free(d.tails);
+    PyMem_Free(d.tail_at);
+    PyMem_Free(d.prev);
+    PyMem_Free(d.row0);
+    PyMem_Free(d.row1);
+    release(v, 2);
+    return result;
+fail:
+    release(v, got);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"chain", chain, METH_VARARGS, "chain(c0, c1, s0, s1, out, gap, drift) -> number of chains (align._chain)"},
     {"monotone", monotone, METH_VARARGS, "monotone(c, s, out) -> length (align._monotone's patience sort)"},
+    {"diff_blocks", diff_blocks, METH_VARARGS, "diff_blocks(a, b) -> [(i, j, n)]: edits/diff.py's matching blocks"},
+    {"scan_words", scan_words, METH_VARARGS,
+     "scan_words(cp, table, starts, ends, hashes) -> number of words, -1 for a code point not in the table yet"},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "The aligner's inner loops in C.", -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "The reuse stage's inner loops in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

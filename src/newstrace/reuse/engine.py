@@ -34,6 +34,7 @@ from newstrace.reuse.candidates import (
     mark_shared_boilerplate,
 )
 from newstrace.reuse.families import build_families
+from newstrace.reuse.refine import ngram_hashes
 from newstrace.reuse.shingles import ShingleParams, all_shingles, shingle_rows, word_spans, words_of
 from newstrace.timelimit import DocumentTimeout, time_limit
 
@@ -219,6 +220,30 @@ def exact_share(a: str, b: str, q: Passage, n: int = 3) -> float:
     return len(ga & gb) / min(len(ga), len(gb))
 
 
+def _gram_hashes(t, start: int, end: int, n: int) -> np.ndarray | None:
+    """Distinct hashes of the word n-grams of `text[start:end]`, from its prepared form `t` (an `align._Text`):
+    the n-grams `exact_share` compares, as numbers. None when a word straddles either edge, where `words_of` of
+    the slice would see a piece of it."""
+    starts, ends = t.side.starts_at, t.side.ends_at
+    i0 = int(np.searchsorted(starts, start))
+    i1 = int(np.searchsorted(ends, end, side="right"))
+    if (i0 > 0 and ends[i0 - 1] > start) or (i1 < len(starts) and starts[i1] < end):
+        return None
+    return np.unique(ngram_hashes(t.word_id[i0:max(i0, i1)], n))
+
+
+def _exact_share_prepared(ta, tb, q: Passage, n: int = 3) -> float | None:
+    """`exact_share` from the two texts' prepared forms (what `align` tokenised), without cutting and hashing the
+    passage's words again; None where a word straddles a passage edge (then `exact_share` decides)."""
+    ga = _gram_hashes(ta, q.source_start, q.source_end, n)
+    gb = _gram_hashes(tb, q.copy_start, q.copy_end, n)
+    if ga is None or gb is None:
+        return None
+    if not len(ga) or not len(gb):
+        return 0.0
+    return len(np.intersect1d(ga, gb, assume_unique=True)) / min(len(ga), len(gb))
+
+
 def _flip(p: Passage) -> Passage:
     return Passage(p.copy_start, p.copy_end, p.source_start, p.source_end)
 
@@ -316,12 +341,26 @@ def analyse_pair(job: PairJob, ctx: PairContext) -> ReusePair | None:
     ms = boilerplate_spans(job.source_text, ctx.boilerplate, p.shingles) if job.boiler else []
     mc = boilerplate_spans(job.copy_text, ctx.boilerplate, p.shingles) if job.boiler else []
     passages = align(_blank(job.source_text, ms), _blank(job.copy_text, mc), ctx.align_params)
+    # texts without boilerplate went to `align` as they are, so their prepared forms are in its cache
+    prepared = None
+    if not ms and not mc:
+        from newstrace.reuse.align import _prepare_cached
+
+        stem = ctx.align_params.stem
+        prepared = (_prepare_cached(job.source_text, stem), _prepare_cached(job.copy_text, stem))
+
+    def verbatim_enough(q: Passage) -> bool:
+        share = _exact_share_prepared(*prepared, q) if prepared is not None else None
+        if share is None:
+            share = exact_share(job.source_text, job.copy_text, q)
+        return share >= p.min_exact_share
+
     kept = [
         q
         for q in passages
         if _overlap(q.source_start, q.source_end, ms) <= p.boiler_max_frac * (q.source_end - q.source_start)
         and _overlap(q.copy_start, q.copy_end, mc) <= p.boiler_max_frac * (q.copy_end - q.copy_start)
-        and exact_share(job.source_text, job.copy_text, q) >= p.min_exact_share
+        and verbatim_enough(q)
     ]
     # the pair needs one long verified passage; once it has one, its shorter passages (a sentence moved on its
     # own) are reported too

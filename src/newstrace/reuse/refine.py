@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 
-from newstrace.edits.diff import diff_opcodes
+from newstrace.edits.diff import diff_id_opcodes
 from newstrace.tokens import Tokens
 
 Box = tuple[int, int, int, int]  # (c0, c1, s0, s1): token indices in the copy and the source, inclusive
@@ -55,7 +53,8 @@ class Side:
 
     A line break is a boundary (between a masthead and the story, two paragraphs, two headlines) unless it only
     wraps a sentence: a single break followed by a lower-case word (prose hard-wrapped at a fixed width, where
-    the last line of a paragraph may hold one word)."""
+    the last line of a paragraph may hold one word). The `*_at` arrays hold the same as the lists, for the
+    vectorised edge settling in `refine_edges`."""
 
     text: str
     tokens: Tokens
@@ -63,21 +62,33 @@ class Side:
     newlines: list[int]  # offsets of "\n" in text: its lines
     boundaries: list[int]  # the newlines that are no mere wrap
     broken: list[bool]  # for each token, whether a boundary comes between it and the token before
+    ids_at: np.ndarray  # int64 word ids
+    starts_at: np.ndarray  # int64 token start offsets
+    ends_at: np.ndarray  # int64 token end offsets
+    broken_at: np.ndarray  # bool, `broken`
+    newlines_at: np.ndarray  # int64, `newlines`
+    boundaries_at: np.ndarray  # int64, `boundaries`
 
     @classmethod
     def of(cls, text: str, tokens: Tokens, ids: list[int]) -> Side:
         newlines = [m.start() for m in re.finditer("\n", text)]
         wraps = {m.start(1) for m in _WRAP.finditer(text) if m.group(2).islower()}
         boundaries = [n for n in newlines if n not in wraps]
-        lines = np.searchsorted(np.array(boundaries, dtype=np.int64), np.array(tokens.starts, dtype=np.int64),
-                                side="right")
+        boundaries_at = np.array(boundaries, dtype=np.int64)
+        starts_at = np.array(tokens.starts, dtype=np.int64)
+        lines = np.searchsorted(boundaries_at, starts_at, side="right")
         broken = np.zeros(len(lines), dtype=bool)
         broken[1:] = lines[1:] != lines[:-1]
-        return cls(text, tokens, ids, newlines, boundaries, broken.tolist())
+        return cls(text, tokens, ids, newlines, boundaries, broken.tolist(), np.array(ids, dtype=np.int64), starts_at,
+                   np.array(tokens.ends, dtype=np.int64), broken, np.array(newlines, dtype=np.int64), boundaries_at)
 
     def breaks(self, a: int, b: int) -> bool:
         """Whether text[a:b] holds a boundary (a line break that does not merely wrap a sentence)."""
         return a < b and bisect_left(self.boundaries, a) < bisect_left(self.boundaries, b)
+
+    def breaks_at(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """`breaks` of each pair `(a[k], b[k])`."""
+        return (a < b) & (np.searchsorted(self.boundaries_at, a) < np.searchsorted(self.boundaries_at, b))
 
     def line(self, pos: int) -> int:
         return bisect_right(self.newlines, pos)
@@ -200,8 +211,8 @@ def moved_lines(src: Side, cp: Side, boxes: list[Box], *, min_words: int = 10,
         s0, s1, shared = max(s_lines, key=lambda x: len(words & x[2]), default=(0, -1, set()))
         if len(words & shared) < min_equal * len(words):
             continue
-        equal = [(i1 + s0, j1 + c0, i2 - i1) for tag, i1, i2, j1, j2 in diff_opcodes(src.ids[s0:s1 + 1],
-                                                                                    cp.ids[c0:c1 + 1])
+        equal = [(i1 + s0, j1 + c0, i2 - i1) for tag, i1, i2, j1, j2 in diff_id_opcodes(src.ids_at[s0:s1 + 1],
+                                                                                       cp.ids_at[c0:c1 + 1])
                  if tag == "equal"]
         if not equal:
             continue
@@ -278,6 +289,32 @@ def swallows(b: Box, o: Box) -> bool:
     return (in_c and out_s) or (in_s and out_c)
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The word diff of a passage as columns, one per equal word and one per change, as parallel arrays: `score`
+    (+1 an equal word, minus its cost a change), the token ranges `cf..cl` (copy) and `sf..sl` (source), both
+    inclusive (a change with no word on a side has last = first - 1), and their character spans `cs:ce`, `ss:se`
+    (an empty side at the end of the word before it)."""
+
+    score: np.ndarray
+    cf: np.ndarray
+    cl: np.ndarray
+    sf: np.ndarray
+    sl: np.ndarray
+    cs: np.ndarray
+    ce: np.ndarray
+    ss: np.ndarray
+    se: np.ndarray
+
+
+def common_words(a: np.ndarray, b: np.ndarray) -> int:
+    """How many words the two id arrays have in common, counted with multiplicity (the size of their multiset
+    intersection): the most equal words any diff of the two can find."""
+    a, b = np.sort(a), np.sort(b)
+    rank = np.arange(len(b)) - np.searchsorted(b, b, side="left")  # k for the k-th copy of a word in b
+    return int(np.count_nonzero(rank < np.searchsorted(a, b, side="right") - np.searchsorted(a, b, side="left")))
+
+
 def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: float = 0.8, min_words: int = 12,
                  line_cost: float = 2.0, line_share: float = 0.75, gap_open: float = 1.0, gap_extend: float = 0.25,
                  wall_chars: int = 300, walls: tuple[Box, ...] = (), max_ratio: float = 1.5) -> list[Box] | None:
@@ -300,132 +337,139 @@ def refine_edges(box: Box, src: Side, cp: Side, *, margin: int = 30, min_equal: 
     if long_ > max_ratio * short:
         return None
     # equal words can be no more than the words both sides hold: a cheap test before the diff
-    held = Counter(src.ids[s0:s1 + 1])
-    common = 0
-    for w in cp.ids[c0:c1 + 1]:
-        if held[w] > 0:
-            held[w] -= 1
-            common += 1
-    if common < min_equal * short:
+    if common_words(src.ids_at[s0:s1 + 1], cp.ids_at[c0:c1 + 1]) < min_equal * short:
         return None
-    st, ct = src.tokens, cp.tokens
     wc0, wc1 = max(0, c0 - margin), min(len(cp.ids), c1 + 1 + margin)
     ws0, ws1 = max(0, s0 - margin), min(len(src.ids), s1 + 1 + margin)
-    ops = diff_opcodes(src.ids[ws0:ws1], cp.ids[wc0:wc1])
-    # columns: (score, copy first, copy last, source first, source last, copy char start, end, source start, end)
-    cols: list[tuple[float, int, int, int, int, int, int, int, int]] = []
-    inside = 0
-    cpos, spos = (ct.ends[wc0 - 1] if wc0 else 0), (st.ends[ws0 - 1] if ws0 else 0)
-    for tag, i1, i2, j1, j2 in ops:
-        i1, i2, j1, j2 = i1 + ws0, i2 + ws0, j1 + wc0, j2 + wc0
-        if tag == "equal":
-            cr, sr = range(j1, j2), range(i1, i2)
-            cols.extend(zip(repeat(1.0, j2 - j1), cr, cr, sr, sr, ct.starts[j1:j2], ct.ends[j1:j2], st.starts[i1:i2],
-                            st.ends[i1:i2], strict=True))
-            inside += max(0, min(j2 - 1, c1, s1 - i1 + j1) - max(j1, c0, s0 - i1 + j1) + 1)
-            cpos, spos = ct.ends[j2 - 1], st.ends[i2 - 1]
-            continue
-        n, m = i2 - i1, j2 - j1
-        cost = float(min(n, m)) + (gap_open + gap_extend * (abs(n - m) - 1) if n != m else 0.0)
-        cs, ce = (ct.starts[j1], ct.ends[j2 - 1]) if m else (cpos, cpos)
-        ss, se = (st.starts[i1], st.ends[i2 - 1]) if n else (spos, spos)
-        if cp.breaks(cs, ce) or src.breaks(ss, se):
-            cost += line_cost
-        cols.append((-cost, j1, j2 - 1, i1, i2 - 1, cs, ce, ss, se))
-        cpos, spos = ce, se
-    if inside < min_equal * short or not cols:
+    ops = diff_id_opcodes(src.ids_at[ws0:ws1], cp.ids_at[wc0:wc1])
+    if not ops:
+        return None
+    cols = _columns(ops, ws0, wc0, src, cp, line_cost, gap_open, gap_extend)
+    eq = np.array([op[0] == "equal" for op in ops])
+    o = np.array([op[1:] for op in ops], dtype=np.int64)[eq]
+    i1, j1, j2 = o[:, 0] + ws0, o[:, 2] + wc0, o[:, 3] + wc0
+    # equal words inside the box: each equal run's words on the box's copy rows and source columns
+    inside = int(np.maximum(0, np.minimum(np.minimum(j2 - 1, c1), s1 - i1 + j1)
+                            - np.maximum(np.maximum(j1, c0), s0 - i1 + j1) + 1).sum())
+    if inside < min_equal * short:
         return None
     # brk[k]: a line break between columns k-1 and k in both texts (a paragraph boundary the copy kept; text
     # merely wrapped otherwise is no boundary, and a change that holds a line break was charged above)
-    brk = [False]
-    c_broken, s_broken = cp.broken, src.broken
-    for a, b in zip(cols, cols[1:], strict=False):
-        j, i = b[1], b[3]
-        if j == a[2] + 1 and i == a[4] + 1 and a[0] > 0 and b[0] > 0:  # two equal words in a row: token flags
-            brk.append(c_broken[j] and s_broken[i])
-        else:
-            brk.append(_between(a, b, cp, src))
-    wall = [c[6] - c[5] > wall_chars or c[8] - c[7] > wall_chars for c in cols]
+    brk = np.zeros(len(cols.score), dtype=bool)
+    brk[1:] = (_between(cols.cf, cols.cl, cols.ce, cols.cs, cp) & _between(cols.sf, cols.sl, cols.se, cols.ss, src))
+    wall = ((cols.ce - cols.cs) > wall_chars) | ((cols.se - cols.ss) > wall_chars)
     for w in walls:
-        wall = [x or (w[0] <= c[2] and c[1] <= w[1]) or (w[2] <= c[4] and c[3] <= w[3]) for x, c in zip(wall, cols,
-                                                                                                      strict=True)]
+        wall |= ((w[0] <= cols.cl) & (cols.cf <= w[1])) | ((w[2] <= cols.sl) & (cols.sf <= w[3]))
+    good = (cols.score > 0) & (cols.cf >= c0) & (cols.cf <= c1)
+    # stretches: runs of columns between walls
+    edges = np.flatnonzero(np.diff(np.r_[0, (~wall).view(np.int8), 0]))
     pieces: list[Box] = []
-    k = 0
-    while k < len(cols):
-        if wall[k]:
-            k += 1
-            continue
-        end = k
-        while end < len(cols) and not wall[end]:
-            end += 1
-        mid = _middle(cols, k, end, c0, c1, min_words)
+    for lo_k, hi_k in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
+        mid = _middle(good, lo_k, hi_k, min_words)
         if mid is not None:
-            pieces.append(_settle_stretch(cols, brk, k, end, mid, line_cost, src, cp, line_share))
-        k = end
+            pieces.append(_settle_stretch(cols, brk, lo_k, hi_k, mid, line_cost, src, cp, line_share))
     return pieces
 
 
-def _between(a: tuple[float, int, int, int, int, int, int, int, int],
-             b: tuple[float, int, int, int, int, int, int, int, int], cp: Side, src: Side) -> bool:
-    """Whether a line break lies between columns a and b in both texts (token flags for neighbouring words, the
-    characters otherwise)."""
-    j, i = b[1], b[3]
-    in_copy = cp.broken[j] if j == a[2] + 1 and a[2] >= a[1] and b[2] >= j else cp.breaks(a[6], b[5])
-    if not in_copy:
-        return False
-    return src.broken[i] if i == a[4] + 1 and a[4] >= a[3] and b[4] >= i else src.breaks(a[8], b[7])
+def _columns(ops: list, ws0: int, wc0: int, src: Side, cp: Side, line_cost: float, gap_open: float,
+             gap_extend: float) -> Columns:
+    """The columns of `ops` (opcodes of the windows starting at source token `ws0` and copy token `wc0`)."""
+    o = np.array([op[1:] for op in ops], dtype=np.int64) + np.array([ws0, ws0, wc0, wc0], dtype=np.int64)
+    i1, i2, j1, j2 = o[:, 0], o[:, 1], o[:, 2], o[:, 3]
+    eq = np.array([op[0] == "equal" for op in ops])
+    width = np.where(eq, j2 - j1, 1)
+    op_of = np.repeat(np.arange(len(ops)), width)
+    step = np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
+    col_eq = eq[op_of]
+    cf = j1[op_of] + step
+    sf = i1[op_of] + step
+    cl = np.where(col_eq, cf, j2[op_of] - 1)
+    sl = np.where(col_eq, sf, i2[op_of] - 1)
+    cs, ce = _char_spans(cp, cf, cl)
+    ss, se = _char_spans(src, sf, sl)
+    score = np.ones(len(cf), dtype=np.float64)
+    change = np.flatnonzero(~col_eq)
+    if len(change):
+        n, m = sl[change] - sf[change] + 1, cl[change] - cf[change] + 1
+        cost = np.minimum(n, m) + np.where(n != m, gap_open + gap_extend * (np.abs(n - m) - 1), 0.0)
+        crossed = cp.breaks_at(cs[change], ce[change]) | src.breaks_at(ss[change], se[change])
+        score[change] = -(cost + np.where(crossed, line_cost, 0.0))
+    return Columns(score, cf, cl, sf, sl, cs, ce, ss, se)
 
 
-def _settle_stretch(cols: list[tuple[float, int, int, int, int, int, int, int, int]], brk: list[bool], lo_k: int,
-                    hi_k: int, mid: int, line_cost: float, src: Side, cp: Side, line_share: float,
-                    short_line: int = 20) -> Box:
+def _char_spans(side: Side, first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Character spans of the token ranges `first..last`; an empty range sits at the end of the token before it
+    (0 at the start of the text)."""
+    n = len(side.starts_at)
+    empty = last < first
+    at_start = side.starts_at[np.minimum(first, n - 1)]
+    at_end = side.ends_at[np.maximum(last, 0)]
+    before = np.where(first > 0, side.ends_at[np.clip(first - 1, 0, n - 1)], 0)
+    return np.where(empty, before, at_start), np.where(empty, before, at_end)
+
+
+def _between(first: np.ndarray, last: np.ndarray, end: np.ndarray, start: np.ndarray, side: Side) -> np.ndarray:
+    """For each pair of neighbouring columns k-1, k: whether a line break lies between them on this side (the
+    token flag when both hold a word and they are neighbours, the characters between them otherwise)."""
+    nxt = first[1:]
+    adjacent = (nxt == last[:-1] + 1) & (last[:-1] >= first[:-1]) & (last[1:] >= nxt)
+    flag = side.broken_at[np.minimum(nxt, len(side.broken_at) - 1)]
+    return np.where(adjacent, flag, side.breaks_at(end[:-1], start[1:]))
+
+
+def _settle_stretch(cols: Columns, brk: np.ndarray, lo_k: int, hi_k: int, mid: int, line_cost: float, src: Side,
+                    cp: Side, line_share: float, short_line: int = 20) -> Box:
     """Edges of one stretch of columns lo_k..hi_k-1: scanning out from `mid`, where the running score peaks; then
     the copy's first or last line, when the passage holds a short part of it (at most `short_line` words) with
     under `line_share` of its words equal (a masthead or a footer that shares a phrase), is given up, and an
     edge a few words from the end of its line on both sides is moved there (`_snap`)."""
-    lo = hi = mid
-    best = cum = 0.0
-    for k in range(mid + 1, hi_k):
-        cum += cols[k][0] - (line_cost if brk[k] else 0.0)
-        if cum >= best and cols[k][0] > 0:  # ties go outward: a short line the same on both sides joins
-            best, hi = cum, k
-    best = cum = 0.0
-    for k in range(mid - 1, lo_k - 1, -1):
-        cum += cols[k][0] - (line_cost if brk[k + 1] else 0.0)
-        if cum >= best and cols[k][0] > 0:
-            best, lo = cum, k
-
-    def line(k: int) -> int:
-        return cp.line(cols[k][5])
-
+    crossing = np.where(brk, line_cost, 0.0)  # crossing[k]: the cost of the break between columns k-1 and k
+    positive = cols.score > 0
+    # outward from mid, each edge goes to the last equal word where the running score reaches its peak (ties go
+    # outward: a short line the same on both sides joins), unless no equal word brings it to 0 or above
+    hi = _peak(np.cumsum(cols.score[mid + 1:hi_k] - crossing[mid + 1:hi_k]), positive[mid + 1:hi_k])
+    hi = mid if hi is None else mid + 1 + hi
+    lo = _peak(np.cumsum((cols.score[lo_k:mid] - crossing[lo_k + 1:mid + 1])[::-1]), positive[lo_k:mid][::-1])
+    lo = mid if lo is None else mid - 1 - lo
     # furniture sits at the ends of a page: only the copy's first and last lines are judged
+    line = np.searchsorted(cp.newlines_at, cols.cs, side="right")  # copy line of each column, non-decreasing
     top, bottom = cp.line(cp.tokens.starts[0]), cp.line(cp.tokens.starts[-1])
     for _ in range(3):
-        first, last = line(lo), line(hi)
+        first, last = int(line[lo]), int(line[hi])
         if first == last:
             break
-        ks = _same_line(range(lo, hi + 1), first, line)
-        if first == top and _furniture_line(cols, ks, cp, first, short_line, line_share):
-            lo = next(k for k in range(ks[-1] + 1, hi + 1) if cols[k][0] > 0)
+        end = int(np.searchsorted(line, first, side="right"))  # the first line's columns: lo..end-1
+        if first == top and _furniture_line(positive[lo:end], cp, first, short_line, line_share):
+            lo = end + int(np.argmax(positive[end:hi + 1]))
             continue
-        ks = _same_line(range(hi, lo - 1, -1), last, line)
-        if last == bottom and _furniture_line(cols, ks, cp, last, short_line, line_share):
-            hi = next(k for k in range(ks[-1] - 1, lo - 1, -1) if cols[k][0] > 0)
+        begin = int(np.searchsorted(line, last, side="left"))  # the last line's columns: begin..hi
+        if last == bottom and _furniture_line(positive[begin:hi + 1], cp, last, short_line, line_share):
+            hi = begin - 1 - int(np.argmax(positive[lo:begin][::-1]))
             continue
         break
-    c0, s0 = _snap(cols, lo, -1, src, cp)
-    c1, s1 = _snap(cols, hi, 1, src, cp)
+    c0, s0 = _snap(int(cols.cf[lo]), int(cols.sf[lo]), -1, src, cp)
+    c1, s1 = _snap(int(cols.cl[hi]), int(cols.sl[hi]), 1, src, cp)
     return c0, c1, s0, s1
 
 
-def _snap(cols: list[tuple[float, int, int, int, int, int, int, int, int]], edge: int, step: int, src: Side,
-          cp: Side, most: int = 10) -> tuple[int, int]:
-    """The copy and source token at one edge, moved to the start (step -1) or end (step 1) of its line on both
-    sides when the rest of the line is short there (at most `most` words) and shares a word, or is at most
+def _peak(cum: np.ndarray, positive: np.ndarray) -> int | None:
+    """The last index among `positive` ones where `cum` reaches its highest value over them, if that is at least
+    0: where a scan keeping the best running score (ties to the later) stops."""
+    at = np.flatnonzero(positive)
+    if not len(at):
+        return None
+    vals = cum[at]
+    top = vals.max()
+    if top < 0:
+        return None
+    return int(at[len(vals) - 1 - int(np.argmax(vals[::-1] == top))])
+
+
+def _snap(cj: int, si: int, step: int, src: Side, cp: Side, most: int = 10) -> tuple[int, int]:
+    """The copy and source token at one edge (`cj`, `si`), moved to the start (step -1) or end (step 1) of its line
+    on both sides when the rest of the line is short there (at most `most` words) and shares a word, or is at most
     three words on both: the opening words of a paragraph that a relabel or an insertion kept out of the
     passage ("Orsk [Front fighters -> gangs, funded by Velmar,] took control ...")."""
-    col = cols[edge]
-    cj, si = (col[1], col[3]) if step < 0 else (col[2], col[4])
     cl, sl = _line_end(cp, cj, step), _line_end(src, si, step)
     rest_c = cp.tokens.words[min(cl, cj):max(cl, cj) + 1]
     rest_s = src.tokens.words[min(sl, si):max(sl, si) + 1]
@@ -450,43 +494,28 @@ def _line_end(side: Side, j: int, step: int) -> int:
     return bisect_right(t.ends, end) - 1
 
 
-def _same_line(ks: range, line_no: int, line) -> list[int]:
-    """The leading columns of `ks` that lie on copy line `line_no`."""
-    out = []
-    for k in ks:
-        if line(k) != line_no:
-            break
-        out.append(k)
-    return out
-
-
-def _furniture_line(cols: list[tuple[float, int, int, int, int, int, int, int, int]], ks: list[int], cp: Side,
-                    line_no: int, most: int, share: float) -> bool:
-    """Whether copy line `line_no`, of which the passage holds columns `ks`, is short (at most `most` words) and
-    has under `share` of its words equal (counting the words the passage left out of it as unequal)."""
+def _furniture_line(positive: np.ndarray, cp: Side, line_no: int, most: int, share: float) -> bool:
+    """Whether copy line `line_no`, of whose columns the passage holds those with flags `positive` (equal words),
+    is short (at most `most` words) and has under `share` of its words equal (counting the words the passage left
+    out of it as unequal)."""
     t = cp.tokens
     start = cp.newlines[line_no - 1] + 1 if line_no else 0
     end = cp.newlines[line_no] if line_no < len(cp.newlines) else len(cp.text)
     words = bisect_left(t.starts, end) - bisect_left(t.starts, start)
-    equal = sum(1 for k in ks if cols[k][0] > 0)
-    return 0 < words <= most and equal < share * words
+    return 0 < words <= most and int(np.count_nonzero(positive)) < share * words
 
 
-def _middle(cols: list[tuple[float, int, int, int, int, int, int, int, int]], lo_k: int, hi_k: int, c0: int,
-            c1: int, min_words: int) -> int | None:
-    """The column in the middle of the longest run of equal words among columns lo_k..hi_k-1 that lie inside the
-    box's copy side c0..c1, when those columns hold at least `min_words` equal words."""
-    best_len, best_at, run, total = 0, None, 0, 0
-    for k in range(lo_k, hi_k):
-        col = cols[k]
-        if col[0] > 0 and c0 <= col[1] <= c1:
-            run += 1
-            total += 1
-            if run > best_len:
-                best_len, best_at = run, k - run // 2
-        else:
-            run = 0
-    return best_at if total >= min_words else None
+def _middle(good: np.ndarray, lo_k: int, hi_k: int, min_words: int) -> int | None:
+    """The column in the middle of the first longest run of `good` columns (equal words inside the box's copy
+    side) among lo_k..hi_k-1, when those hold at least `min_words`."""
+    run = good[lo_k:hi_k]
+    if int(np.count_nonzero(run)) < min_words:
+        return None
+    edges = np.flatnonzero(np.diff(np.r_[0, run.view(np.int8), 0]))
+    starts, ends = edges[0::2], edges[1::2]
+    k = int(np.argmax(ends - starts))
+    length = int(ends[k] - starts[k])
+    return lo_k + int(starts[k]) + length - 1 - length // 2
 
 
 def merge_interrupted(boxes: list[Box], st: Tokens, ct: Tokens, gap_chars: int, drift: int = 10) -> list[Box]:

@@ -33,6 +33,11 @@ import numpy as np
 
 from newstrace.tokens import WORD_RE
 
+try:  # the compiled word scan (setup.py); `_scan_words_np` below is its reference, with the same results
+    from newstrace.reuse import _kernels
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _kernels = None
+
 # Odd multiplier for the polynomial n-gram combination (a 64-bit constant from splitmix64).
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 # Odd multiplier for the per-word polynomial over code points (a 64-bit prime).
@@ -170,13 +175,9 @@ def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
         return _mix(sums + (ends - starts).astype(np.uint64))
 
 
-def _scan(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Words of a batch: `(hashes, starts, ends, bounds)`; the words of text d are `bounds[d]:bounds[d + 1]`, and
-    `starts`/`ends` are str offsets into that text (for text d, relative to its own start)."""
-    if not texts:
-        e = np.empty(0, dtype=np.int64)
-        return np.empty(0, dtype=np.uint64), e, e, np.zeros(1, dtype=np.int64)
-    cp = _folded_code_points(texts)
+def _scan_words_np(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(hashes, starts, ends)` of the words in the folded code points `cp`, in numpy (`_kernels.scan_words` does
+    the same in one pass)."""
     m = _is_word(cp)
     # an apostrophe joins two words into one when it sits between word characters
     apos = np.flatnonzero(cp == _APOS)
@@ -188,7 +189,30 @@ def _scan(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     edge = np.diff(m.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
-    hashes = _span_hashes(cp, starts, ends)
+    return _span_hashes(cp, starts, ends), starts, ends
+
+
+def _scan_words(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if _kernels is None:
+        return _scan_words_np(cp)
+    cap = (len(cp) + 1) // 2
+    starts, ends = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
+    hashes = np.empty(cap, dtype=np.uint64)
+    n = _kernels.scan_words(cp, _WORD_TABLE, starts, ends, hashes)
+    if n < 0:  # code points not looked up yet in this process
+        _is_word(cp)
+        n = _kernels.scan_words(cp, _WORD_TABLE, starts, ends, hashes)
+    return hashes[:n], starts[:n], ends[:n]
+
+
+def _scan(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Words of a batch: `(hashes, starts, ends, bounds)`; the words of text d are `bounds[d]:bounds[d + 1]`, and
+    `starts`/`ends` are str offsets into that text (for text d, relative to its own start)."""
+    if not texts:
+        e = np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint64), e, e, np.zeros(1, dtype=np.int64)
+    cp = _folded_code_points(texts)
+    hashes, starts, ends = _scan_words(cp)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     base = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=base[1:])
