@@ -236,3 +236,28 @@ def test_report_families_in_batches_equal_one_by_one(demo_run: Path) -> None:
         one = [f for f in (data.family(store, i) for i in ids) if f is not None]
     assert many == one and len(many) == len(ids) - 1
     assert sum(len(f["pairs"]) for f in many) > 10 and any(len(c) > 2 for f in many for c in f["chains"])
+
+
+def test_articles_file_written_during_the_stages_appears_only_with_the_others(tmp_path: Path, monkeypatch) -> None:
+    """articles.jsonl is written on a thread from the end of ingest; a later stage that fails leaves no contract
+    file and no temporary behind, and a run that succeeds writes the same file as the plain writer."""
+    from newstrace import stages
+    from newstrace.export import write_articles
+    from newstrace.pipeline import Run, analyze
+    from newstrace.store import Store
+
+    def broken(run: Run) -> None:
+        assert run.articles_file is not None  # started by ingest
+        raise RuntimeError("the reuse stage failed")
+
+    out = tmp_path / "out"
+    with Store(tmp_path / "a.duckdb") as store, monkeypatch.context() as m:
+        m.setitem(stages.STAGES, "reuse", broken)
+        with pytest.raises(RuntimeError, match="reuse stage failed"):
+            analyze(Run(store=store, inputs=[DEMO_CORPUS], out_dir=out), ["ingest", "reuse"])
+    assert [p.name for p in out.iterdir()] == []
+    with Store(tmp_path / "b.duckdb") as store:
+        run = analyze(Run(store=store, inputs=[DEMO_CORPUS], out_dir=out), ["ingest", "reuse"])
+        write_articles(tmp_path / "plain.jsonl", run.articles)
+    assert (out / "articles.jsonl").read_bytes() == (tmp_path / "plain.jsonl").read_bytes()
+    assert not list(out.glob(".*partial-*"))

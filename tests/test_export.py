@@ -46,3 +46,27 @@ def test_ensure_writable_refuses_a_file_in_the_way(tmp_path):
         ensure_writable(tmp_path / "out")
     ensure_writable(tmp_path / "fresh" / "nested")
     assert (tmp_path / "fresh" / "nested").is_dir() and not list((tmp_path / "fresh" / "nested").iterdir())
+
+
+def test_lines_written_in_the_background_appear_whole_or_not_at_all(tmp_path):
+    from newstrace.export import BackgroundLines
+
+    path = tmp_path / "articles.jsonl"
+    path.write_text("old\n", "utf-8")
+
+    def lines():
+        yield "new-1"
+        raise RuntimeError("the writer failed halfway")
+
+    failed = BackgroundLines(path, lines())
+    with pytest.raises(RuntimeError, match="halfway"):
+        failed.finish()
+    assert path.read_text("utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl"]
+    dropped = BackgroundLines(path, iter(["a", "b"]))
+    dropped.discard()
+    assert path.read_text("utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl"]
+    done = BackgroundLines(path, iter(["a", "b"]))
+    done.finish()
+    assert path.read_text("utf-8") == "a\nb\n" and sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl"]
+    with pytest.raises(OutputError, match="cannot write .*gone"):
+        BackgroundLines(tmp_path / "gone" / "x.jsonl", iter(["a"])).finish()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DEMO_CORPUS, PTC_ARTICLES, need
-from newstrace.export import article_line, jsonl_line
+from newstrace.export import article_line, jsonl_line, write_articles
 from newstrace.ingest import ingest_paths
 from newstrace.model import Article
 from newstrace.reuse.ahead import ShingleAhead
@@ -97,4 +97,7 @@ def test_storing_and_shingling_ahead_leave_no_utf8_copy_inside_the_texts(tmp_pat
     ahead.add(articles)
     docs, _ = ahead.rows_for(articles)
     assert len(set(docs.tolist())) == 12
+    assert [(sys.getsizeof(a.text), sys.getsizeof(a.title)) for a in articles] == sizes
+    # nor does articles.jsonl, written from the end of ingest while these texts stay in memory (orjson)
+    write_articles(tmp_path / "articles.jsonl", articles)
     assert [(sys.getsizeof(a.text), sys.getsizeof(a.title)) for a in articles] == sizes

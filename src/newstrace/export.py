@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
@@ -74,6 +75,49 @@ def atomic_write(path: str | Path) -> Iterator[IO[str]]:
 def write_text(path: str | Path, text: str) -> None:
     with atomic_write(path) as handle:
         handle.write(text)
+
+
+class BackgroundLines:
+    """Lines written to a temporary file on a thread of their own, while the caller goes on; `finish()` puts the
+    file in place (as `atomic_path` does), `discard()` removes it. Until `finish`, no contract name is touched, so
+    a run that fails later leaves the output folder as it was.
+
+    For a file whose content is final early (articles.jsonl, once ingest has stored the corpus): the thread runs
+    while the stages' worker processes keep the cores busy and the calling process mostly waits on them."""
+
+    def __init__(self, path: Path, lines: Iterable[str]):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}{PARTIAL}{os.getpid()}")
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, args=(lines,), name=f"write {self.path.name}", daemon=True)
+        self._thread.start()
+
+    def _write(self, lines: Iterable[str]) -> None:
+        try:
+            with self.tmp.open("w", encoding="utf-8", newline="") as handle:
+                for line in lines:
+                    handle.write(line)
+                    handle.write("\n")
+        except BaseException as exc:  # handed to the caller by finish()
+            self._error = exc
+
+    def finish(self) -> None:
+        self._thread.join()
+        try:
+            if self._error is not None:
+                raise self._error
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        self._thread.join()
+        with suppress(OSError):
+            self.tmp.unlink()
 
 
 def remove_partials(folder: Path) -> None:
@@ -144,6 +188,11 @@ def _json_string(value: str | None) -> str:
     faster on long texts. orjson refuses a lone surrogate, which json writes; that rare value goes through json."""
     if value is None:
         return "null"
+    if not value.isascii():
+        # orjson reads a non-ASCII str through its UTF-8 form, which CPython then keeps inside the str for its
+        # lifetime: a second copy of every text a run holds (93 MB at 30,000 articles, while articles.jsonl is
+        # written beside the later stages). A temporary copy takes the cache instead; it costs no measurable time.
+        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
     try:
         return orjson.dumps(value).decode()
     except TypeError:
@@ -165,6 +214,11 @@ def article_line(a: Article) -> str:
 def write_articles(path: Path, articles: Iterable[Article]) -> int:
     """`articles.jsonl`: one `article_line` per article. Returns the number of lines."""
     return _write_lines(path, map(article_line, articles))
+
+
+def write_articles_in_background(path: Path, articles: Sequence[Article]) -> BackgroundLines:
+    """`write_articles` on a thread (see `BackgroundLines`): the same file, put in place by `finish()`."""
+    return BackgroundLines(path, map(article_line, articles))
 
 
 def reuse_rows(pairs: Iterable[ReusePair]) -> Iterator[dict]:

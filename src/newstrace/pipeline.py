@@ -52,6 +52,8 @@ class Run:
     planned: list[str] = field(default_factory=list)  # the stages of the current `analyze` call
     shingle_ahead: Any = None  # a reuse.ahead.ShingleAhead that ingest fed, until the reuse stage takes its rows
     checkpoint: Any = None  # the store's background checkpoint thread (Store.checkpoint_in_background), if started
+    writing: bool = False  # whether this `analyze` call writes the contract files into out_dir
+    articles_file: Any = None  # an export.BackgroundLines writing articles.jsonl since ingest, if started
 
     def say(self, message: str) -> None:
         if self.status:
@@ -158,6 +160,7 @@ def analyze(run: Run, stages: Sequence[str], *, write: bool = True) -> Run:
     from newstrace.stages import STAGES, write_outputs
 
     run.planned = list(stages)
+    run.writing = write and run.out_dir is not None
     try:
         for name in stages:
             started = time.perf_counter()
@@ -166,6 +169,9 @@ def analyze(run: Run, stages: Sequence[str], *, write: bool = True) -> Run:
             run.timings[name] = time.perf_counter() - started
             run.ran.append(name)
     except BaseException as exc:
+        if run.articles_file is not None:  # the run failed: no contract file appears
+            run.articles_file.discard()
+            run.articles_file = None
         if run.checkpoint is not None:  # finished before the caller closes the store
             run.checkpoint.join()
             run.checkpoint = None

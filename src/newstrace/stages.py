@@ -16,6 +16,7 @@ from newstrace.export import (
     remove_partials,
     reuse_rows,
     write_articles,
+    write_articles_in_background,
     write_jsonl,
     write_parquet,
     write_text,
@@ -87,6 +88,13 @@ def run_ingest(run: Run) -> None:
         # the stages ahead work from memory, so the store can fold its WAL into the file meanwhile, rather than
         # after the last stage, when nothing else is left to run beside it
         run.checkpoint = run.store.checkpoint_in_background()
+    if run.articles is not None and run.writing and later:
+        # articles.jsonl depends on the articles alone: written while the later stages run (their workers keep
+        # the cores busy and this process mostly waits on them), put in place by write_outputs
+        assert run.out_dir is not None
+        ensure_writable(run.out_dir)
+        remove_partials(run.out_dir)
+        run.articles_file = write_articles_in_background(run.out_dir / "articles.jsonl", run.articles)
 
 
 def run_reuse(run: Run) -> None:
@@ -216,8 +224,10 @@ def write_outputs(run: Run) -> None:
     Each file is written under a temporary name and renamed when complete (`export.atomic_path`)."""
     out = run.out_dir
     assert out is not None
-    ensure_writable(out)
-    remove_partials(out)
+    early, run.articles_file = run.articles_file, None
+    if early is None:  # else done before the articles file started
+        ensure_writable(out)
+        remove_partials(out)
     # the articles a stage already loaded, or streamed from the store (the Spark engine never loads them: a
     # million articles' text need not sit in memory just to be written out)
     articles = (run.articles if run.articles is not None else run.store.iter_articles()) if run.ran else []
@@ -228,7 +238,10 @@ def write_outputs(run: Run) -> None:
         checkpoint = run.store.checkpoint_in_background()
     run.checkpoint = None
     try:
-        write_articles(out / "articles.jsonl", articles)
+        if early is not None:
+            early.finish()
+        else:
+            write_articles(out / "articles.jsonl", articles)
         reuse = list(reuse_rows(run.pairs)) if "reuse" in run.ran else []
         write_jsonl(out / "reuse.jsonl", reuse)
         write_jsonl(out / "families.jsonl", family_rows(run.families) if "reuse" in run.ran else [])
