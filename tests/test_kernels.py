@@ -82,11 +82,22 @@ def test_word_scan_in_c_equals_the_numpy_reference(seed: int) -> None:
     from newstrace.reuse import shingles as S
 
     texts = _random_texts(np.random.default_rng(seed), 30)
-    for batch in (texts, texts[:1], [t for t in texts if "\U0001d400" not in t]):
+    for batch in (texts, texts[:1], [t for t in texts if "\U0001d400" not in t and "Σ" not in t]):
         cp = S._folded_code_points(batch)
-        got, ref = S._scan_words(cp), S._scan_words_np(cp)
-        for x, y in zip(got, ref, strict=True):
+        ref = S._scan_words_np(cp)
+        for x, y in zip(S._scan_words(cp), ref, strict=True):
             assert np.array_equal(x, y)
+        # the same words from the raw UTF-16, folded inside the scan, or None where the table cannot fold
+        raw = np.frombuffer(S._SEP.join(batch).encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+        folded = S._scan_words(raw, S._lower_table())
+        if any("\U0001d400" in t or "Σ" in t for t in batch):
+            assert folded is None
+        else:
+            assert folded is not None
+            for x, y in zip(folded, ref, strict=True):
+                assert np.array_equal(x, y)
+        _, starts, ends, bounds = S._scan(batch)
+        assert len(starts) == len(ref[1]) and bounds[-1] == len(ref[1])
 
 
 def test_word_scan_asks_for_code_points_not_looked_up_yet() -> None:
@@ -95,13 +106,15 @@ def test_word_scan_asks_for_code_points_not_looked_up_yet() -> None:
     cp = np.array([0x41, 0x10FFFD, 0x42], dtype=np.uint32)  # a private-use code point: no process looked it up yet
     S._WORD_TABLE[0x10FFFD] = -1
     out = [np.empty(2, dtype=np.int64), np.empty(2, dtype=np.int64), np.empty(2, dtype=np.uint64)]
-    assert kernels.scan_words(cp, S._WORD_TABLE, *out) == -1
+    assert kernels.scan_words(cp, S._WORD_TABLE, None, *out) == -1
     hashes, starts, ends = S._scan_words(cp)  # fills the table and scans again
     assert starts.tolist() == [0, 2] and ends.tolist() == [1, 3]
     with pytest.raises(TypeError, match="uint16 or uint32"):
-        kernels.scan_words(cp.astype(np.int64), S._WORD_TABLE, *out)
+        kernels.scan_words(cp.astype(np.int64), S._WORD_TABLE, None, *out)
     with pytest.raises(ValueError, match="shorter"):
-        kernels.scan_words(np.zeros(9, dtype=np.uint16), S._WORD_TABLE, *out)
+        kernels.scan_words(np.zeros(9, dtype=np.uint16), S._WORD_TABLE, None, *out)
+    with pytest.raises(ValueError, match="65,536"):
+        kernels.scan_words(cp, S._WORD_TABLE, S._lower_table(), *out)
 
 
 def _edited(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -141,3 +154,20 @@ def test_word_diff_without_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     assert D.diff_id_opcodes(a, b) == with_c
     with pytest.raises(TypeError, match="int64"):
         kernels.diff_blocks(a.astype(np.int32), b)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_shingle_rows_in_c_equal_the_numpy_reference(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newstrace.reuse import shingles as S
+
+    rng = np.random.default_rng(seed)
+    texts = _random_texts(rng, 40) + ["", "one", "a'b c'd e f g h i j k l m n o p"]
+    params = [S.ShingleParams(), S.ShingleParams(n=int(rng.integers(1, 6)), window=int(rng.integers(1, 12)))]
+    for p in params:
+        for batch in (texts, [t for t in texts if "\U0001d400" not in t and "Σ" not in t], texts[-3:]):
+            got = S.shingle_rows(batch, p)
+            with monkeypatch.context() as m:
+                m.setattr(S, "_kernels", None)
+                ref = S.shingle_rows(batch, p)
+            assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
+            assert got[0].dtype == ref[0].dtype and got[1].dtype == ref[1].dtype

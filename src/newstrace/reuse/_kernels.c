@@ -202,15 +202,80 @@ static inline uint64_t mix64(uint64_t h) { /* shingles._mix: the splitmix64 fina
 #define CP_MULT 0xFFFFFFFFFFFFFFC5ULL /* shingles._CP_MULT */
 #define APOS 0x27
 
-/* scan_words(cp, table, starts, ends, hashes) -> number of words, or -1 when a code point's entry in `table` is
- * still -1 (not looked up: the caller fills the table and calls again). `cp`: code points (uint16 or uint32);
- * `table`: int8, code point -> 1 word character, 0 not. A word is a run of word characters, an apostrophe between
- * two word characters joining it; its hash is the polynomial sum(c[k] * CP_MULT**k) plus its length, finalised:
- * exactly what shingles._scan computes with prefix sums. Output buffers hold at least (len(cp) + 1) / 2 entries. */
+static uint64_t CP_POW[64]; /* CP_MULT ** k, filled at import */
+
+enum { SCAN_UNKNOWN = -1, SCAN_UNFOLDABLE = -2, SCAN_BEYOND = -3 };
+
+/* The folded code point at i and its class (1 word character, 0 not), or a SCAN_ code to return. With `lower`
+ * (uint16 input only), the code unit is folded through it; a surrogate or the Greek capital sigma cannot be. */
+#define CLASS_AT(i, c, t)                                                                                         \
+    do {                                                                                                         \
+        uint32_t raw_ = cp16 ? (uint32_t)cp16[i] : cp32[i];                                                     \
+        if (lower) {                                                                                            \
+            if (raw_ - 0xD800u < 0x800u || raw_ == 0x3A3u) return SCAN_UNFOLDABLE;                               \
+            raw_ = lower[raw_];                                                                                 \
+        }                                                                                                       \
+        if (raw_ >= (uint32_t)n_table) return SCAN_BEYOND;                                                      \
+        (c) = raw_;                                                                                             \
+        (t) = table[raw_];                                                                                      \
+        if ((t) < 0) return SCAN_UNKNOWN;                                                                       \
+    } while (0)
+
+static Py_ssize_t scan_core(const uint16_t *cp16, const uint32_t *cp32, Py_ssize_t n, const int8_t *table,
+                            Py_ssize_t n_table, const uint16_t *lower, int64_t *starts, int64_t *ends,
+                            uint64_t *hashes) {
+    Py_ssize_t i = 0, nw = 0;
+    uint32_t c;
+    int t;
+    while (i < n) {
+        CLASS_AT(i, c, t);
+        if (t != 1) { /* a word starts at a word character only: a joining apostrophe follows one */
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i, k = 0;
+        uint64_t h = 0, pw = 1;
+        for (;;) {
+            /* position i is in the word, with folded code point c */
+            if (k < 64) {
+                h += (uint64_t)c * CP_POW[k];
+            } else {
+                if (k == 64) pw = CP_POW[63] * CP_MULT;
+                h += (uint64_t)c * pw;
+                pw *= CP_MULT;
+            }
+            k++;
+            if (++i >= n) break;
+            CLASS_AT(i, c, t);
+            if (t == 1) continue;
+            /* an apostrophe joins when a word character follows (the one before it is one: we are in a word) */
+            if (c == APOS && i + 1 < n) {
+                uint32_t c2;
+                int t2;
+                CLASS_AT(i + 1, c2, t2);
+                if (t2 == 1) continue;
+            }
+            break;
+        }
+        starts[nw] = start;
+        ends[nw] = i;
+        hashes[nw++] = mix64(h + (uint64_t)(i - start));
+    }
+    return nw;
+}
+
+/* scan_words(cp, table, lower, starts, ends, hashes) -> number of words, or -1 when a code point's entry in
+ * `table` is still -1 (not looked up: the caller fills the table and calls again), or -2 when `lower` was given
+ * and the text holds a code unit it cannot fold (a surrogate, the Greek capital sigma: the caller folds the text
+ * itself). `cp`: code units (uint16) or code points (uint32); `lower`: None, or for uint16 input a uint16 table of
+ * 65,536 entries folding each code unit (shingles._lower_table); `table`: int8, code point -> 1 word character,
+ * 0 not. A word is a run of word characters, an apostrophe between two word characters joining it; its hash is
+ * the polynomial sum(c[k] * CP_MULT**k) plus its length, finalised: exactly what shingles._scan_words_np computes
+ * with prefix sums. Output buffers hold at least (len(cp) + 1) / 2 entries. */
 static PyObject *scan_words(PyObject *self, PyObject *args) {
-    PyObject *o[5];
-    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
-    Py_buffer v[5];
+    PyObject *o[6];
+    if (!PyArg_ParseTuple(args, "OOOOOO", &o[0], &o[1], &o[5], &o[2], &o[3], &o[4])) return NULL;
+    Py_buffer v[6];
     int got = 0;
     if (PyObject_GetBuffer(o[0], &v[0], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
     got = 1;
@@ -222,67 +287,147 @@ static PyObject *scan_words(PyObject *self, PyObject *args) {
     for (; got < 5; got++) {
         if (get_ints(o[got], &v[got], got == 1 ? 1 : 8, got > 1, names[got - 1]) < 0) goto fail;
     }
-    Py_ssize_t n = v[0].len / v[0].itemsize, n_table = v[1].len, cap = (n + 1) / 2;
+    const uint16_t *lower = NULL;
+    if (o[5] != Py_None) {
+        if (get_ints(o[5], &v[5], 2, 0, "lower") < 0) goto fail;
+        got = 6;
+        if (v[5].len / 2 != 0x10000 || v[0].itemsize != 2) {
+            PyErr_SetString(PyExc_ValueError, "scan_words: lower folds uint16 code units, 65,536 of them");
+            goto fail;
+        }
+        lower = v[5].buf;
+    }
+    Py_ssize_t n = v[0].len / v[0].itemsize, cap = (n + 1) / 2;
     if (v[2].len / 8 < cap || v[3].len / 8 < cap || v[4].len / 8 < cap) {
         PyErr_SetString(PyExc_ValueError, "scan_words: output arrays shorter than (len(cp) + 1) / 2");
         goto fail;
     }
-    const uint16_t *cp16 = v[0].itemsize == 2 ? v[0].buf : NULL;
-    const uint32_t *cp32 = v[0].itemsize == 4 ? v[0].buf : NULL;
-    const int8_t *table = v[1].buf;
-    int64_t *starts = v[2].buf, *ends = v[3].buf;
-    uint64_t *hashes = v[4].buf;
-    Py_ssize_t nw = 0, start = 0;
-    uint64_t h = 0, pw = 1;
-    int in_word = 0, cls_prev = 0, cls_next = -2;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t c = cp16 ? cp16[i] : cp32[i];
-        int cls;
-        if (cls_next != -2) {
-            cls = cls_next; /* looked up as the neighbour of an apostrophe */
-        } else {
-            if (c >= (uint32_t)n_table) goto out_of_table;
-            cls = table[c];
-        }
-        cls_next = -2;
-        if (cls < 0) goto unknown;
-        int word = cls == 1;
-        if (!word && c == APOS && i > 0 && i + 1 < n) {
-            uint32_t d = cp16 ? cp16[i + 1] : cp32[i + 1];
-            if (d >= (uint32_t)n_table) goto out_of_table;
-            cls_next = table[d];
-            if (cls_next < 0) goto unknown;
-            word = cls_prev == 1 && cls_next == 1;
-        }
-        cls_prev = cls;
-        if (word) {
-            if (!in_word) {
-                in_word = 1;
-                start = i;
-                h = 0;
-                pw = 1;
-            }
-            h += (uint64_t)c * pw;
-            pw *= CP_MULT;
-        } else if (in_word) {
-            in_word = 0;
-            starts[nw] = start;
-            ends[nw] = i;
-            hashes[nw++] = mix64(h + (uint64_t)(i - start));
-        }
+    Py_ssize_t nw = scan_core(v[0].itemsize == 2 ? v[0].buf : NULL, v[0].itemsize == 4 ? v[0].buf : NULL, n,
+                              v[1].buf, v[1].len, lower, v[2].buf, v[3].buf, v[4].buf);
+    release(v, got);
+    if (nw == SCAN_BEYOND) {
+        PyErr_SetString(PyExc_ValueError, "scan_words: a code point beyond the table");
+        return NULL;
     }
-    if (in_word) {
-        starts[nw] = start;
-        ends[nw] = n;
-        hashes[nw++] = mix64(h + (uint64_t)(n - start));
-    }
-    release(v, 5);
     return PyLong_FromSsize_t(nw);
-unknown:
-    release(v, 5);
-    return PyLong_FromLong(-1);
-out_of_table:
-    PyErr_SetString(PyExc_ValueError, "scan_words: a code point beyond the table");
+fail:
+    release(v, got);
+    return NULL;
+}
+
+#define NGRAM_MULT 0x9E3779B97F4A7C15ULL /* shingles._MULT */
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* One document's rows: its word n-gram hashes (shingles.ngram_hashes), the minimum of every window of `window`
+ * of them (or of all, when fewer: shingles._winnow_batch), distinct and sorted as int64 (_sorted_distinct). */
+static Py_ssize_t doc_rows(const uint64_t *wh, Py_ssize_t n_words, int ngram, int window, uint64_t *sh,
+                           int64_t *kept, int32_t doc, int32_t *docs_out, int64_t *keys_out, Py_ssize_t at) {
+    Py_ssize_t n_sh = n_words - ngram + 1, nk = 0;
+    if (n_sh < 1) return at;
+    for (Py_ssize_t i = 0; i < n_sh; i++) {
+        uint64_t h = wh[i];
+        for (int k = 1; k < ngram; k++) h = h * NGRAM_MULT + wh[i + k];
+        sh[i] = mix64(h);
+    }
+    if (n_sh >= window) {
+        for (Py_ssize_t j = 0; j + window <= n_sh; j++) {
+            uint64_t m = sh[j];
+            for (int k = 1; k < window; k++)
+                if (sh[j + k] < m) m = sh[j + k];
+            if (!nk || (uint64_t)kept[nk - 1] != m) kept[nk++] = (int64_t)m;
+        }
+    } else {
+        uint64_t m = sh[0];
+        for (Py_ssize_t j = 1; j < n_sh; j++)
+            if (sh[j] < m) m = sh[j];
+        kept[nk++] = (int64_t)m;
+    }
+    qsort(kept, (size_t)nk, sizeof(int64_t), cmp_i64);
+    for (Py_ssize_t k = 0; k < nk; k++) {
+        if (k && kept[k] == kept[k - 1]) continue;
+        docs_out[at] = doc;
+        keys_out[at++] = kept[k];
+    }
+    return at;
+}
+
+/* shingle_rows(cp, table, lower, base, n, window, docs, keys) -> number of rows, or -1 / -2 as scan_words.
+ * `cp` holds the texts joined by a separator, text d starting at base[d] (int64); the rows are
+ * shingles.shingle_rows' of those texts: (doc, key) sorted by doc and key, keys distinct per doc. Output buffers
+ * hold at least (len(cp) + 1) / 2 entries (int32 docs, int64 keys). */
+static PyObject *shingle_rows(PyObject *self, PyObject *args) {
+    PyObject *o[7];
+    int ngram, window;
+    if (!PyArg_ParseTuple(args, "OOOOiiOO", &o[0], &o[1], &o[6], &o[2], &ngram, &window, &o[3], &o[4]))
+        return NULL;
+    if (ngram < 1 || window < 1) {
+        PyErr_SetString(PyExc_ValueError, "shingle_rows: n and window must be at least 1");
+        return NULL;
+    }
+    Py_buffer v[7];
+    int got = 0;
+    if (PyObject_GetBuffer(o[0], &v[0], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    got = 1;
+    if (v[0].ndim != 1 || (v[0].itemsize != 2 && v[0].itemsize != 4)) {
+        PyErr_SetString(PyExc_TypeError, "cp: expected a 1-d array of uint16 or uint32 code points");
+        goto fail;
+    }
+    static const char *names[4] = {"table", "base", "docs", "keys"};
+    static const Py_ssize_t sizes[4] = {1, 8, 4, 8};
+    for (; got < 5; got++) {
+        if (get_ints(o[got], &v[got], sizes[got - 1], got > 2, names[got - 1]) < 0) goto fail;
+    }
+    const uint16_t *lower = NULL;
+    if (o[6] != Py_None) {
+        if (get_ints(o[6], &v[5], 2, 0, "lower") < 0) goto fail;
+        got = 6;
+        if (v[5].len / 2 != 0x10000 || v[0].itemsize != 2) {
+            PyErr_SetString(PyExc_ValueError, "shingle_rows: lower folds uint16 code units, 65,536 of them");
+            goto fail;
+        }
+        lower = v[5].buf;
+    }
+    Py_ssize_t n = v[0].len / v[0].itemsize, cap = (n + 1) / 2, n_docs = v[2].len / 8;
+    if (v[3].len / 4 < cap || v[4].len / 8 < cap) {
+        PyErr_SetString(PyExc_ValueError, "shingle_rows: output arrays shorter than (len(cp) + 1) / 2");
+        goto fail;
+    }
+    const int64_t *base = v[2].buf;
+    /* the words of the batch, then one document's worth of scratch reused for each */
+    int64_t *mem = PyMem_Malloc(sizeof(int64_t) * 5 * (cap + 1));
+    if (!mem) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    int64_t *starts = mem, *ends = mem + (cap + 1);
+    uint64_t *wh = (uint64_t *)(mem + 2 * (cap + 1)), *sh = (uint64_t *)(mem + 3 * (cap + 1));
+    int64_t *kept = mem + 4 * (cap + 1);
+    Py_ssize_t nw = scan_core(v[0].itemsize == 2 ? v[0].buf : NULL, v[0].itemsize == 4 ? v[0].buf : NULL, n,
+                              v[1].buf, v[1].len, lower, starts, ends, wh);
+    Py_ssize_t rows = nw;
+    if (nw >= 0) {
+        int32_t *docs_out = v[3].buf;
+        int64_t *keys_out = v[4].buf;
+        rows = 0;
+        Py_ssize_t w = 0;
+        for (Py_ssize_t d = 0; d < n_docs; d++) {
+            int64_t end = d + 1 < n_docs ? base[d + 1] : (int64_t)n;
+            Py_ssize_t first = w;
+            while (w < nw && starts[w] < end) w++;
+            rows = doc_rows(wh + first, w - first, ngram, window, sh, kept, (int32_t)d, docs_out, keys_out, rows);
+        }
+    }
+    PyMem_Free(mem);
+    release(v, got);
+    if (rows == SCAN_BEYOND) {
+        PyErr_SetString(PyExc_ValueError, "shingle_rows: a code point beyond the table");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(rows);
 fail:
     release(v, got);
     return NULL;
@@ -526,12 +671,19 @@ fail:
 static PyMethodDef methods[] = {
     {"chain", chain, METH_VARARGS, "chain(c0, c1, s0, s1, out, gap, drift) -> number of chains (align._chain)"},
     {"monotone", monotone, METH_VARARGS, "monotone(c, s, out) -> length (align._monotone's patience sort)"},
+    {"shingle_rows", shingle_rows, METH_VARARGS,
+     "shingle_rows(cp, table, lower, base, n, window, docs, keys) -> number of rows (shingles.shingle_rows)"},
     {"diff_blocks", diff_blocks, METH_VARARGS, "diff_blocks(a, b) -> [(i, j, n)]: edits/diff.py's matching blocks"},
     {"scan_words", scan_words, METH_VARARGS,
-     "scan_words(cp, table, starts, ends, hashes) -> number of words, -1 for a code point not in the table yet"},
+     "scan_words(cp, table, lower, starts, ends, hashes) -> number of words; -1: a code point not in the table "
+     "yet; -2: a code unit `lower` cannot fold"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "The reuse stage's inner loops in C.", -1, methods};
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+    CP_POW[0] = 1;
+    for (int k = 1; k < 64; k++) CP_POW[k] = CP_POW[k - 1] * CP_MULT;
+    return PyModule_Create(&module);
+}

@@ -192,16 +192,20 @@ def _scan_words_np(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _span_hashes(cp, starts, ends), starts, ends
 
 
-def _scan_words(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _scan_words(cp: np.ndarray, lower: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`_scan_words_np(cp)`, in one pass of `_kernels.scan_words` where it is built. With `lower` (the
+    `_lower_table`), `cp` is raw UTF-16 and is folded on the way; None when it holds what the table cannot fold."""
     if _kernels is None:
-        return _scan_words_np(cp)
+        return _scan_words_np(lower[cp] if lower is not None else cp)
     cap = (len(cp) + 1) // 2
     starts, ends = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
     hashes = np.empty(cap, dtype=np.uint64)
-    n = _kernels.scan_words(cp, _WORD_TABLE, starts, ends, hashes)
-    if n < 0:  # code points not looked up yet in this process
-        _is_word(cp)
-        n = _kernels.scan_words(cp, _WORD_TABLE, starts, ends, hashes)
+    n = _kernels.scan_words(cp, _WORD_TABLE, lower, starts, ends, hashes)
+    if n == -1:  # code points not looked up yet in this process
+        _is_word(lower[cp] if lower is not None else cp)
+        n = _kernels.scan_words(cp, _WORD_TABLE, lower, starts, ends, hashes)
+    if n == -2:
+        return None
     return hashes[:n], starts[:n], ends[:n]
 
 
@@ -211,8 +215,15 @@ def _scan(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     if not texts:
         e = np.empty(0, dtype=np.int64)
         return np.empty(0, dtype=np.uint64), e, e, np.zeros(1, dtype=np.int64)
-    cp = _folded_code_points(texts)
-    hashes, starts, ends = _scan_words(cp)
+    joined = _SEP.join(texts)
+    cp = np.frombuffer(joined.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    # folded on the way through the code-unit table, unless the text holds surrogates or the Greek capital sigma
+    words = _scan_words(cp, _lower_table()) if _kernels is not None else None
+    if words is None:
+        cp = _folded_code_points(texts)
+        words = _scan_words(cp)
+        assert words is not None
+    hashes, starts, ends = words
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     base = np.zeros(len(texts), dtype=np.int64)
     np.cumsum(lengths[:-1] + 1, out=base[1:])
@@ -380,9 +391,32 @@ def without_furniture(text: str) -> str:
 def _rows_slice(texts: Sequence[str], p: ShingleParams) -> tuple[np.ndarray, np.ndarray]:
     if p.furniture:
         texts = [without_furniture(t) for t in texts]
+    if _kernels is not None and texts:
+        return _rows_in_c(texts, p)
     wh, _, _, b = _scan(texts)
     docs, vals = _winnow_batch(ngram_hashes(wh, p.n), b, p)
     return _sorted_distinct(docs, vals)
+
+
+def _rows_in_c(texts: Sequence[str], p: ShingleParams) -> tuple[np.ndarray, np.ndarray]:
+    """`_rows_slice` of texts already without furniture, in one pass of `_kernels.shingle_rows`: scan, n-grams,
+    winnowing and the per-document sort, with no batch-sized temporary arrays."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    base = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=base[1:])
+    cp = np.frombuffer(_SEP.join(texts).encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    lower: np.ndarray | None = _lower_table()
+    for _ in range(4):  # at most: unknown BMP code points, then unfoldable text, then unknown astral ones
+        cap = (len(cp) + 1) // 2
+        docs, keys = np.empty(cap, dtype=np.int32), np.empty(cap, dtype=np.int64)
+        n = _kernels.shingle_rows(cp, _WORD_TABLE, lower, base, p.n, max(1, p.window), docs, keys)
+        if n == -2:  # surrogates or the Greek capital sigma: folded the slow way (UTF-32 when astral)
+            cp, lower = _folded_code_points(texts), None
+        elif n == -1:  # code points not looked up yet in this process
+            _is_word(lower[cp] if lower is not None else cp)
+        else:
+            return docs[:n].copy(), keys[:n].copy()
+    raise AssertionError("shingle_rows did not settle")  # pragma: no cover - each retry removes its cause
 
 
 def all_shingles(words_hashes: np.ndarray, n: int) -> np.ndarray:
