@@ -303,3 +303,33 @@ def test_jsonl_lines_read_as_json_reads_them(value):
             continue
         got = _json_object(line)
         assert repr(got) == repr(want)
+
+
+def test_a_failed_commit_stops_ingest_keeps_what_was_committed_and_a_rerun_completes(tmp_path: Path, monkeypatch):
+    """Batches are committed on a thread while the next is parsed: a commit that fails is raised by ingest, the
+    batches before it stay stored, its file is not marked done, and a rerun stores the rest with no duplicate."""
+    import newstrace.ingest as ingest
+
+    lines = [json.dumps({"id": f"a{k}", "text": f"Article number {k} about the harbour."}) for k in range(25)]
+    (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 10)
+    real = Store.add_articles
+    calls = []
+
+    def failing_second(self, articles):
+        calls.append(len(articles))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, articles)
+
+    stored_batches: list[int] = []
+    with Store(tmp_path / "s.duckdb") as store:
+        monkeypatch.setattr(Store, "add_articles", failing_second)
+        with pytest.raises(OSError, match="No space left"):
+            ingest_paths([tmp_path / "c.jsonl"], store, on_stored=lambda b: stored_batches.append(len(b)))
+        assert store.count("articles") == 10 and stored_batches == [10]
+        assert not store.done_files()
+        monkeypatch.setattr(Store, "add_articles", real)
+        report = ingest_paths([tmp_path / "c.jsonl"], store)
+        assert store.count("articles") == 25 and report.articles_added == 15
+        assert report.articles_already_stored == 10 and report.problem_count == 0

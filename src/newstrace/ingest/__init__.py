@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,40 +92,81 @@ def ingest_paths(
 
     batch: list[Article] = []
     finished: list[tuple[Path, int, int]] = []  # files whose articles all sit in `batch` or the store
+    committer = _Committer()
 
     def flush() -> None:
         nonlocal batch, finished
-        added = _flush(store, batch, report, problem)
-        if added and on_stored:
-            on_stored(added)
-        store.add_errors([(p.file, p.record, p.reason) for p in errors])
+        committer.wait()  # the batch before is committed: the duplicate check below sees it
+        fresh = _fresh(store, batch, report, problem)
+        rows, done = [(p.file, p.record, p.reason) for p in errors], finished
         errors.clear()
-        # Marked only after their articles and errors are committed: a crash in between means a harmless re-read.
-        store.mark_files_done(finished)
+
+        def commit() -> None:
+            added = store.add_articles(fresh)
+            report.articles_added += added
+            # `fresh` holds distinct ids none of which was stored, so the insert added each of them, unless another
+            # connection stored some of them meanwhile; the hook then hears of none (its users check their counts)
+            if added and added == len(fresh) and on_stored:
+                on_stored(fresh)
+            store.add_errors(rows)
+            # Marked only after their articles and errors are committed: a crash in between means a harmless re-read.
+            store.mark_files_done(done)
+
+        # committed on a thread while the next batch is parsed: DuckDB works without the GIL
+        committer.submit(commit)
         batch, finished = [], []
 
-    for done, path in enumerate(pending):
-        if on_progress:
-            on_progress(done + report.files_skipped_done, len(inputs), report.articles_added)
-        found = problems_here = 0
-        for record in read_file(path, max_bytes=max_bytes, doc_seconds=doc_seconds):
-            if isinstance(record, Problem):
-                problems_here += 1
-                problem(record)
-                continue
-            found += 1
-            batch.append(record)
-            if len(batch) >= BATCH_SIZE or len(errors) >= BATCH_SIZE:
-                flush()
-        finished.append((path, found, problems_here))
-    flush()
+    try:
+        for done, path in enumerate(pending):
+            if on_progress:
+                on_progress(done + report.files_skipped_done, len(inputs), report.articles_added)
+            found = problems_here = 0
+            for record in read_file(path, max_bytes=max_bytes, doc_seconds=doc_seconds):
+                if isinstance(record, Problem):
+                    problems_here += 1
+                    problem(record)
+                    continue
+                found += 1
+                batch.append(record)
+                if len(batch) >= BATCH_SIZE or len(errors) >= BATCH_SIZE:
+                    flush()
+            finished.append((path, found, problems_here))
+        flush()
+        committer.wait()
+    finally:
+        committer.close()  # on any failure, the batch being committed ends before the store is used again
     if on_progress:
         on_progress(len(inputs), len(inputs), report.articles_added)
     return report
 
 
-def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem: ProblemHook) -> list[Article]:
-    """Store one batch; report ids already stored from a different file or record. Returns the articles added."""
+class _Committer:
+    """One batch at a time committed on a thread of its own; `wait()` raises what the last commit raised."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
+
+    def submit(self, commit: Callable[[], None]) -> None:
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit")
+        self._pending = self._pool.submit(commit)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _fresh(store: Store, batch: Sequence[Article], report: IngestReport, problem: ProblemHook) -> list[Article]:
+    """The articles of a batch to store: ids already stored from a different file or record are reported, the same
+    record again (a rerun) is counted, and the first of two records sharing an id in the batch is kept."""
     if not batch:
         return []
     stored = dict(
@@ -147,11 +189,7 @@ def _flush(store: Store, batch: Sequence[Article], report: IngestReport, problem
         else:
             where = first.rstrip("#")
             problem(Problem(a.source_file or "?", a.record, f"id '{a.id}' already ingested from {where}; skipped"))
-    added = store.add_articles(fresh)
-    report.articles_added += added
-    # `fresh` holds distinct ids none of which was stored, so the insert added each of them, unless another
-    # connection stored some of them meanwhile; the hook then hears of none (its users check their counts)
-    return fresh if added == len(fresh) else []
+    return fresh
 
 
 __all__ = ["IngestReport", "Problem", "ingest_paths", "DEFAULT_MAX_BYTES"]

@@ -406,9 +406,11 @@ static PyObject *shingle_rows(PyObject *self, PyObject *args) {
     int64_t *starts = mem, *ends = mem + (cap + 1);
     uint64_t *wh = (uint64_t *)(mem + 2 * (cap + 1)), *sh = (uint64_t *)(mem + 3 * (cap + 1));
     int64_t *kept = mem + 4 * (cap + 1);
-    Py_ssize_t nw = scan_core(v[0].itemsize == 2 ? v[0].buf : NULL, v[0].itemsize == 4 ? v[0].buf : NULL, n,
-                              v[1].buf, v[1].len, lower, starts, ends, wh);
-    Py_ssize_t rows = nw;
+    Py_ssize_t nw, rows;
+    Py_BEGIN_ALLOW_THREADS /* buffers only from here: other threads (ingest's commit, the articles writer) run */
+    nw = scan_core(v[0].itemsize == 2 ? v[0].buf : NULL, v[0].itemsize == 4 ? v[0].buf : NULL, n, v[1].buf,
+                   v[1].len, lower, starts, ends, wh);
+    rows = nw;
     if (nw >= 0) {
         int32_t *docs_out = v[3].buf;
         int64_t *keys_out = v[4].buf;
@@ -421,6 +423,7 @@ static PyObject *shingle_rows(PyObject *self, PyObject *args) {
             rows = doc_rows(wh + first, w - first, ngram, window, sh, kept, (int32_t)d, docs_out, keys_out, rows);
         }
     }
+    Py_END_ALLOW_THREADS
     PyMem_Free(mem);
     release(v, got);
     if (rows == SCAN_BEYOND) {

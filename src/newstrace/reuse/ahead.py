@@ -23,14 +23,17 @@ from newstrace.reuse.shingles import ShingleParams, shingle_rows
 class ShingleAhead:
     """A pool of `workers` forked processes shingling stored batches in the background.
 
-    `add(batch)` after each batch is stored; `rows_for(articles)` once, when the reuse stage needs the rows;
-    `close()` in any case (idempotent), so no worker outlives the run."""
+    `add(batch)` after each batch is stored (from any thread); `rows_for(articles)` once, when the reuse stage
+    needs the rows; `close()` in any case (idempotent), so no worker outlives the run."""
 
     def __init__(self, params: ShingleParams, workers: int = 2, part_size: int = 1000):
         self.params = params
         self.part_size = part_size
         self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=max(1, workers), mp_context=mp.get_context("fork"))
+        # the workers are forked now, from this thread: `add` is called from ingest's commit thread, and a fork from
+        # there could copy a lock that this thread holds at that moment
+        self._pool.submit(int).result()
         self._parts: list[tuple[list[str], list[str], Future]] = []  # (ids, texts, future rows)
 
     def add(self, batch: Sequence[Article]) -> None:
