@@ -171,3 +171,23 @@ def test_shingle_rows_in_c_equal_the_numpy_reference(seed: int, monkeypatch: pyt
                 ref = S.shingle_rows(batch, p)
             assert np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
             assert got[0].dtype == ref[0].dtype and got[1].dtype == ref[1].dtype
+
+
+def test_repeated_keys_found_by_the_table_equal_those_found_by_sorting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newstrace.reuse import candidates as C
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 50, 5000):
+        hashes = rng.choice(rng.integers(-(2**63), 2**63 - 1, max(1, n // 3), dtype=np.int64), n)
+        docs = rng.integers(0, 40, n).astype(np.int32)
+        out = np.empty(n, dtype=np.uint8)
+        _, counts = np.unique(hashes, return_counts=True)
+        assert kernels.repeated(hashes, out) == int(counts[counts > 1].sum())
+        got = C.shared_rows(docs, hashes, C.CandidateParams())
+        with monkeypatch.context() as m:
+            m.setattr(C, "_kernels", None)
+            ref = C.shared_rows(docs, hashes, C.CandidateParams())
+        # the same rows in the same key order (rows of one key in any order), and the same runs of keys
+        assert np.array_equal(got[1], ref[1]) and np.array_equal(got[2], ref[2]) and np.array_equal(got[3], ref[3])
+        by = np.lexsort((got[0], got[1])), np.lexsort((ref[0], ref[1]))
+        assert np.array_equal(got[0][by[0]], ref[0][by[1]])

@@ -436,6 +436,62 @@ fail:
     return NULL;
 }
 
+/* repeated(keys, out) -> how many keys occur more than once; out[i] = 1 where keys[i] does (int64 keys; a uint8
+ * out, such as a bool array viewed as uint8). One pass through an open-addressing table of 1.5 slots a key: what
+ * candidates.shared_rows otherwise learns by sorting every key. */
+static PyObject *repeated(PyObject *self, PyObject *args) {
+    PyObject *o[2];
+    if (!PyArg_ParseTuple(args, "OO", &o[0], &o[1])) return NULL;
+    Py_buffer v[2];
+    int got = 0;
+    if (get_i64(o[0], &v[0], 0, "keys") < 0) return NULL;
+    got = 1;
+    if (get_ints(o[1], &v[1], 1, 1, "out") < 0) goto fail;
+    got = 2;
+    Py_ssize_t n = v[0].len / 8;
+    if (v[1].len < n) {
+        PyErr_SetString(PyExc_ValueError, "repeated: out shorter than keys");
+        goto fail;
+    }
+    const int64_t *keys = v[0].buf;
+    uint8_t *out = v[1].buf;
+    Py_ssize_t size = n + n / 2 + 16, marked = 0;
+    int64_t *slot_key = PyMem_Malloc(sizeof(int64_t) * size);
+    uint8_t *slot_count = PyMem_Calloc((size_t)size, 1);
+    if (!slot_key || !slot_count) {
+        PyMem_Free(slot_key);
+        PyMem_Free(slot_count);
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (int pass = 0; pass < 2; pass++) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t k = keys[i];
+            /* the slot: the high half of a 128-bit product maps the mixed key onto 0..size-1 */
+            Py_ssize_t s = (Py_ssize_t)(((unsigned __int128)mix64((uint64_t)k) * (uint64_t)size) >> 64);
+            while (slot_count[s] && slot_key[s] != k) {
+                if (++s == size) s = 0;
+            }
+            if (pass == 0) {
+                slot_key[s] = k;
+                if (slot_count[s] < 2) slot_count[s]++;
+            } else {
+                out[i] = slot_count[s] > 1;
+                marked += out[i];
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(slot_key);
+    PyMem_Free(slot_count);
+    release(v, 2);
+    return PyLong_FromSsize_t(marked);
+fail:
+    release(v, got);
+    return NULL;
+}
+
 /* ---- the word diff of edits/diff.py (`diff_opcodes`) over int64 word ids ------------------------------------ */
 
 typedef struct {
@@ -676,6 +732,7 @@ static PyMethodDef methods[] = {
     {"monotone", monotone, METH_VARARGS, "monotone(c, s, out) -> length (align._monotone's patience sort)"},
     {"shingle_rows", shingle_rows, METH_VARARGS,
      "shingle_rows(cp, table, lower, base, n, window, docs, keys) -> number of rows (shingles.shingle_rows)"},
+    {"repeated", repeated, METH_VARARGS, "repeated(keys, out) -> number of keys that occur more than once"},
     {"diff_blocks", diff_blocks, METH_VARARGS, "diff_blocks(a, b) -> [(i, j, n)]: edits/diff.py's matching blocks"},
     {"scan_words", scan_words, METH_VARARGS,
      "scan_words(cp, table, lower, starts, ends, hashes) -> number of words; -1: a code point not in the table "

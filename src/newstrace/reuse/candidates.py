@@ -21,6 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+try:  # the compiled hash table (setup.py); the sort below is its reference, with the same rows
+    from newstrace.reuse import _kernels
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _kernels = None
+
 
 @dataclass(frozen=True)
 class CandidateParams:
@@ -61,14 +66,21 @@ def shared_rows(
     Only these rows can make a pair, or be boilerplate (an outlet-level count of at least `outlet_min_df`);
     in a news corpus they are a few percent of all rows, so everything after this one sort is small.
     """
-    order = np.argsort(hashes)
-    if p.outlet_min_df >= 2 and len(order) > 1:
-        h = hashes[order]
-        eq = h[1:] == h[:-1]
-        keep = np.zeros(len(h), dtype=bool)
-        keep[1:] |= eq
-        keep[:-1] |= eq
-        order = order[keep]
+    if p.outlet_min_df >= 2 and _kernels is not None and len(hashes) > 1:
+        # the rows of repeated keys found by a hash table, then only those sorted
+        repeated = np.empty(len(hashes), dtype=bool)
+        _kernels.repeated(np.ascontiguousarray(hashes, dtype=np.int64), repeated.view(np.uint8))
+        rows = np.flatnonzero(repeated)
+        order = rows[np.argsort(hashes[rows])]
+    else:
+        order = np.argsort(hashes)
+        if p.outlet_min_df >= 2 and len(order) > 1:
+            h = hashes[order]
+            eq = h[1:] == h[:-1]
+            keep = np.zeros(len(h), dtype=bool)
+            keep[1:] |= eq
+            keep[:-1] |= eq
+            order = order[keep]
     h = hashes[order]
     starts, lengths = _group_bounds(h)
     return docs[order], h, starts, lengths
