@@ -353,3 +353,15 @@ def test_token_feature_names_are_token_features_flattened(seed_text, text):
         assert all(v == 1.0 for row in rows for v in row.values())
         for a, b in zip(F.hash_names(names, None, indptr, 1 << 18), F.hash_rows(rows, 1 << 18), strict=True):
             assert np.array_equal(a, b) and a.dtype == b.dtype
+
+
+def test_span_rows_equal_asdict(seed_text):
+    from dataclasses import asdict
+
+    from newstrace.signals.analyse import _scalar_fields, analyse_text
+    from newstrace.signals.attribution import find_attributions
+    from newstrace.signals.techniques import detect_techniques, load_model
+
+    spans = [*detect_techniques(seed_text, load_model()), *find_attributions(seed_text)]
+    assert spans and all(_scalar_fields(s) == asdict(s) for s in spans)
+    assert analyse_text(seed_text)["attributions"] == [asdict(a) for a in find_attributions(seed_text)]

@@ -63,3 +63,15 @@ def test_built_table_puts_related_words_closer_than_unrelated_ones():
 
     assert cos("tuesday", "wednesday") > cos("tuesday", "vile")
     assert cos("despicable", "vile") > cos("despicable", "wednesday")
+
+
+def test_prefix_sums_equal_cumsum_bit_for_bit():
+    import numpy as np
+
+    from newstrace.signals.contextual import prefix_sums
+
+    for n in (0, 1, 7, 700):
+        x = np.random.default_rng(n).standard_normal((n, 64)).astype(np.float32)
+        ref = np.zeros((n + 1, 64))
+        np.cumsum(x, axis=0, dtype=np.float64, out=ref[1:])
+        assert np.array_equal(prefix_sums(x), ref)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from newstrace.forkmap import fork_map
+from newstrace.forkmap import fork_map, frozen_heap
 from newstrace.model import Article, Family, Passage, ReusePair
 from newstrace.reuse.candidates import (
     CandidateParams,
@@ -460,7 +460,7 @@ def find_reuse(
         same = src.outlet is not None and src.outlet == cp.outlet
         jobs.append(PairJob(src.id, cp.id, src.text, cp.text, shared, dated, same))
     if workers > 1 and len(jobs) >= 64:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as ex:
+        with frozen_heap(), ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(ctx,)) as ex:
             found = list(ex.map(_analyse_in_worker, jobs, chunksize=max(1, min(256, len(jobs) // (workers * 8)))))
     else:
         found = [_analyse_limited(j, ctx) for j in jobs]

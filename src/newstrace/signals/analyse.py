@@ -14,7 +14,7 @@ from typing import Any
 from newstrace.blas import one_blas_thread
 from newstrace.edits.injections import find_injections, find_naming_inconsistencies
 from newstrace.forkmap import fork_map
-from newstrace.model import Article
+from newstrace.model import Article, Attribution, TechniqueSpan
 from newstrace.signals.attribution import analyse as analyse_sentences
 from newstrace.signals.attribution import find_attributions
 from newstrace.signals.sourcing import sourcing_profile
@@ -33,12 +33,18 @@ def analyse_text(text: str, article_id: str = "text", model: TechniqueModel | No
     attributions = find_attributions(text, analysed=analysed)
     return {
         "id": article_id,
-        "techniques": [asdict(t) for t in detect_techniques(text, model or load_model(), toks)],
-        "attributions": [asdict(a) for a in attributions],
+        "techniques": [_scalar_fields(t) for t in detect_techniques(text, model or load_model(), toks)],
+        "attributions": [_scalar_fields(a) for a in attributions],
         "injections": [asdict(i) for i in find_injections(text, toks)],
         "sourcing": sourcing_profile(text, attributions, analysed=analysed).as_dict(),
         "naming": [asdict(n) for n in find_naming_inconsistencies(text, toks)],
     }
+
+
+def _scalar_fields(span: TechniqueSpan | Attribution) -> dict:
+    """`asdict` of a dataclass whose fields are all scalars: its fields in order, without asdict's recursive copy
+    (a twentieth of the analysis time, for the many spans of an article)."""
+    return dict(span.__dict__)
 
 
 def analyse_article(article: Article, model: TechniqueModel | None = None) -> dict:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from newstrace.signals.contextual import prefix_sums
 from newstrace.signals.features import Doc
 
 DIM = 64  # PCA dimensions kept
@@ -53,8 +54,7 @@ def _span_means(cum: np.ndarray, first: np.ndarray, stop: np.ndarray) -> np.ndar
 def doc_vectors(doc: Doc, wv: WordVectors) -> tuple[np.ndarray, np.ndarray]:
     """(clause vectors (n_clauses, 2 * dim), token vectors (n_tokens, dim)) of one analysed text."""
     tok_x = wv.lookup(doc.toks.words)
-    cum = np.zeros((len(tok_x) + 1, wv.dim), dtype=np.float64)
-    np.cumsum(tok_x, axis=0, dtype=np.float64, out=cum[1:])
+    cum = prefix_sums(tok_x)
     if not doc.clauses:
         return np.zeros((0, 2 * wv.dim), dtype=np.float32), tok_x
     c_first = np.array([c.first_tok for c in doc.clauses])
