@@ -12,7 +12,7 @@ from newstrace.model import Article
 from newstrace.store import Store
 from newstrace.timelimit import DEFAULT_DOC_SECONDS
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 2000  # articles a transaction: smaller batches reach the shingling workers sooner and hold less memory
 KEEP_PROBLEMS = 10_000  # problems kept in the report; every one still goes to the errors table and the hook
 
 ProblemHook = Callable[[Problem], None]
