@@ -184,7 +184,8 @@ def _prepare_cached(text: str, stem: int) -> _Text:
     word_ids = [hash(w) for w in words]
     word_hash = np.array(word_ids, dtype=np.int64).view(np.uint64)
     return _Text(tok, cpos, cstem, np.array(cpos, dtype=np.int64), hashes, word_hash, refine.Grams.of(word_hash),
-                 refine.Side.of(text, tok, word_ids), refine.token_spans(tok, refine.furniture(text)))
+                 refine.Side.of(text, tok, word_ids, word_hash.view(np.int64)),
+                 refine.token_spans(tok, refine.furniture(text)))
 
 
 def _pair_keys(t: _Text, window: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

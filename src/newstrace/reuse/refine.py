@@ -70,7 +70,8 @@ class Side:
     boundaries_at: np.ndarray  # int64, `boundaries`
 
     @classmethod
-    def of(cls, text: str, tokens: Tokens, ids: list[int]) -> Side:
+    def of(cls, text: str, tokens: Tokens, ids: list[int], ids_at: np.ndarray | None = None) -> Side:
+        """`ids_at`: `ids` as an int64 array, when the caller has it already."""
         newlines = [m.start() for m in re.finditer("\n", text)]
         wraps = {m.start(1) for m in _WRAP.finditer(text) if m.group(2).islower()}
         boundaries = [n for n in newlines if n not in wraps]
@@ -79,7 +80,9 @@ class Side:
         lines = np.searchsorted(boundaries_at, starts_at, side="right")
         broken = np.zeros(len(lines), dtype=bool)
         broken[1:] = lines[1:] != lines[:-1]
-        return cls(text, tokens, ids, newlines, boundaries, broken.tolist(), np.array(ids, dtype=np.int64), starts_at,
+        if ids_at is None:
+            ids_at = np.array(ids, dtype=np.int64)
+        return cls(text, tokens, ids, newlines, boundaries, broken.tolist(), ids_at, starts_at,
                    np.array(tokens.ends, dtype=np.int64), broken, np.array(newlines, dtype=np.int64), boundaries_at)
 
     def breaks(self, a: int, b: int) -> bool:
