@@ -88,6 +88,24 @@ def test_time_limit_interrupts_a_stuck_document():
         pass
 
 
+def test_a_block_that_swallowed_its_timeout_still_times_out_when_it_ends():
+    """A timeout raised where Python only prints it (a finaliser) or caught by a catch-all is lost; a block that
+    then ends before the timer fires again has still run past its limit, and is reported as such."""
+    swallowed = []
+    started = time.perf_counter()
+    with pytest.raises(DocumentTimeout, match="took longer than 0.05 s"):
+        with time_limit(0.05):
+            try:
+                time.sleep(0.2)
+            except BaseException as exc:  # everything, as no code should
+                swallowed.append(exc)
+            time.sleep(0.05)
+    assert [type(e) for e in swallowed] == [DocumentTimeout]
+    assert time.perf_counter() - started < 0.9  # not by the timer firing again, a second later
+    with time_limit(5):  # within its limit, a block ends quietly
+        time.sleep(0.01)
+
+
 def test_time_limit_is_not_swallowed_by_a_broad_except():
     caught = []
     with pytest.raises(DocumentTimeout):

@@ -6,7 +6,7 @@ never ends). The caller catches it, reports the document, and moves on.
 
 - `DocumentTimeout` derives from `BaseException`, like `KeyboardInterrupt`, so the `except Exception` blocks inside
   third-party parsers (trafilatura has several) cannot swallow it. In case one swallows it anyway, the timer fires
-  again every second until the block exits.
+  again every second until the block exits, and a `time_limit` block that ends past its limit raises at its end.
 - Signals reach only the main thread, so in any other thread (the web app's threadpool) no limit is armed; the web
   app bounds its own work. A limit inside a limit leaves the outer one in charge.
 - Arming costs two system calls, a few microseconds a document.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,6 +44,7 @@ class Deadlines:
         self.seconds = seconds
         self.active = False
         self._previous: object = None
+        self._armed_at = 0.0
 
     def __enter__(self) -> Deadlines:
         if self.seconds and self.seconds > 0 and _armable() and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
@@ -55,7 +57,14 @@ class Deadlines:
 
     def arm(self) -> None:
         if self.active:
+            self._armed_at = time.monotonic()
             signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)  # re-fires each second if swallowed
+
+    def overran(self) -> bool:
+        """Whether the item armed last has run past the limit: its `DocumentTimeout` may have been swallowed on the
+        way (a library's catch-all, an exception raised inside a finaliser, which Python only prints), and a block
+        that ends within a second of that is never interrupted again."""
+        return self.active and time.monotonic() - self._armed_at > (self.seconds or 0)
 
     def disarm(self) -> None:
         if self.active:
@@ -74,3 +83,5 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     with Deadlines(seconds) as deadline:
         deadline.arm()
         yield
+        if deadline.overran():
+            raise DocumentTimeout(seconds or 0)
