@@ -106,6 +106,42 @@ def test_a_block_that_swallowed_its_timeout_still_times_out_when_it_ends():
         time.sleep(0.01)
 
 
+def _swallowing(result):
+    """Work that outlives its limit but swallows the timeout on the way, then returns `result`."""
+    def work(*args, **kwargs):
+        try:
+            time.sleep(0.2)
+        except BaseException:  # as no code should
+            pass
+        time.sleep(0.03)
+        return result
+    return work
+
+
+def test_an_article_that_overruns_quietly_is_one_timeout_not_a_line_and_a_timeout(monkeypatch):
+    """The block raises at its end, after the work returned: each article still gives exactly one result."""
+    import newstrace.signals.analyse as analyse
+
+    monkeypatch.setattr(analyse, "analyse_article", _swallowing({"id": "x"}))
+    articles = [Article(id=f"a{i}", text="Text.") for i in range(3)]
+    late = []
+    rows = list(analyse.analyse_articles(articles, doc_seconds=0.05, model=object(),
+                                         on_timeout=lambda a, exc: late.append(a.id)))
+    assert rows == [] and late == ["a0", "a1", "a2"]
+
+
+def test_a_pair_that_overruns_quietly_is_one_timeout_not_a_line_and_a_timeout(monkeypatch):
+    import newstrace.edits.corpus as corpus
+    from newstrace.model import ReusePair
+
+    monkeypatch.setattr(corpus, "diff_pair", _swallowing(None))
+    articles = {k: Article(id=k, text="Text.") for k in ("s", "c1", "c2")}
+    pairs = [ReusePair("s", c, 1.0, "dated", []) for c in ("c1", "c2")]
+    late = []
+    lines, _ = corpus.corpus_edits(articles, pairs, pair_seconds=0.05, on_timeout=lambda p, exc: late.append(p.copy))
+    assert lines == [] and late == ["c1", "c2"]
+
+
 def test_time_limit_is_not_swallowed_by_a_broad_except():
     caught = []
     with pytest.raises(DocumentTimeout):

@@ -54,11 +54,14 @@ def corpus_edits(articles: Mapping[str, Article], pairs: Sequence[ReusePair], *,
     def diff_range(lo: int, hi: int) -> list[PairEdits | float]:
         out: list[PairEdits | float] = []
         for pair in pairs[lo:hi]:
+            # Appended after the block: a block that ends past its limit raises at its end, after its work is done.
             try:
                 with time_limit(pair_seconds):
-                    out.append(diff_pair(articles[pair.source].text, articles[pair.copy].text, list(pair.passages)))
+                    result = diff_pair(articles[pair.source].text, articles[pair.copy].text, list(pair.passages))
             except DocumentTimeout as exc:  # the limit in seconds stands for the result (exceptions pickle badly)
                 out.append(exc.seconds)
+                continue
+            out.append(result)
         return out
 
     lines: list[dict] = []

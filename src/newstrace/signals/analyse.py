@@ -71,11 +71,14 @@ def analyse_articles(articles: Iterable[Article], *, progress: Any = None, model
     def analyse_range(lo: int, hi: int) -> list[dict | float]:
         out: list[dict | float] = []
         for article in items[lo:hi]:
+            # Appended after the block: a block that ends past its limit raises at its end, after its work is done.
             try:
                 with time_limit(doc_seconds):
-                    out.append(analyse_article(article, model))
+                    row = analyse_article(article, model)
             except DocumentTimeout as exc:  # the limit in seconds stands for the line (exceptions pickle badly)
                 out.append(exc.seconds)
+                continue
+            out.append(row)
         return out
 
     size = chunk if workers > 1 else 1
