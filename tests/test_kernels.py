@@ -191,3 +191,50 @@ def test_repeated_keys_found_by_the_table_equal_those_found_by_sorting(monkeypat
         assert np.array_equal(got[1], ref[1]) and np.array_equal(got[2], ref[2]) and np.array_equal(got[3], ref[3])
         by = np.lexsort((got[0], got[1])), np.lexsort((ref[0], ref[1]))
         assert np.array_equal(got[0][by[0]], ref[0][by[1]])
+
+
+# Pieces of headline lists and of prose, with what the C test of refine.furniture must read as the regexes do:
+# Unicode whitespace, curly quotes, closers after a full stop, function words in odd cases (the long s, the Kelvin
+# sign and the dotted capital I fold onto ASCII letters under re.IGNORECASE), and word characters before them.
+_LINE_WORDS = ["Minister", "Quits", "Over", "Port", "Deal", "42", "Votes", "ines", "marlow", "the", "THE", "To",
+               "of", "ſ", "haſ", "wAS", "İn", "Kelvin", "\u212aey", "x_the", "éthe", "naïve", "“Quoted”", "‘Single’",
+               "(Aside)", "[Note]", "end.", "end.”", "end.)", "clause,", "colon:", "semi;", "trail…", "Why?", "No!",
+               "\U0001d400bold", "Σigma", "", "'", '"', "’", "”"]
+_SPACES = [" ", " ", " ", "  ", "\t", "\u00a0", "\u2003", "\r", "\x0b"]
+
+
+def _random_furniture_text(rng: np.random.Generator) -> str:
+    lines = []
+    for _ in range(int(rng.integers(0, 14))):
+        if rng.random() < 0.12:
+            lines.append(str(rng.choice(["", " ", "\t \u00a0", "\r"])))
+            continue
+        words = [str(w) for w in rng.choice(_LINE_WORDS, int(rng.integers(1, 9)))]
+        gaps = [str(g) for g in rng.choice(_SPACES, len(words) + 1)]
+        line = "".join(g + w for g, w in zip(gaps, words, strict=False)) + gaps[-1] * int(rng.random() < 0.3)
+        lines.append(line if rng.random() < 0.7 else line.lstrip())
+    return "\n".join(lines) + "\n" * int(rng.integers(0, 2))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_headline_lists_found_in_c_equal_the_python_reference(seed: int) -> None:
+    from newstrace.reuse import refine
+
+    rng = np.random.default_rng(seed)
+    found = 0
+    for _ in range(400):
+        text = _random_furniture_text(rng)
+        run, most, headline = int(rng.integers(1, 5)), int(rng.integers(2, 12)), int(rng.integers(1, 5))
+        got = refine.furniture(text, run=run, max_words=most, headline_words=headline)
+        assert got == refine._furniture_py(text, run=run, max_words=most, headline_words=headline), text
+        found += bool(got)
+    assert found > 40  # the random texts do hold lists
+
+
+def test_headline_lists_in_c_on_the_real_cases() -> None:
+    from newstrace.reuse import refine
+
+    page = ("Body text of the story, in a sentence.\nMost Read\nMinister Quits Over Port Deal Row\n"
+            "“Harbour Strike Enters Its Third Week”\nWhy The Ferry Fares Went Up Again?\nCouncil Votes On The\n"
+            "Ines Marlow\nTomas Rell\nFinal words here.\n")
+    assert refine.furniture(page) == refine._furniture_py(page) == [(39, 156)]  # "Most Read" .. "Again?"

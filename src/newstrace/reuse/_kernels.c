@@ -1,5 +1,6 @@
 /* The reuse stage's sequential inner loops in C: the aligner's `align._chain` and the patience sort of
- * `align._monotone`, and the word scan of `shingles._scan`.
+ * `align._monotone`, the word scan of `shingles._scan`, the word diff of `edits/diff.py` and the headline-list
+ * test of `refine.furniture`.
  *
  * Each function here is a line-for-line translation of the Python reference it names, which stays beside its
  * caller: the Python runs wherever this module was not built, and tests/test_kernels.py checks that both give the
@@ -727,6 +728,127 @@ fail:
     return NULL;
 }
 
+/* furniture(text, run, max_words, headline_words, wrapped_search) -> [(start, end)]: refine.furniture's headline
+ * lists, in one pass over the code points. The regexes of the reference become direct tests: `\s` and str.strip
+ * are Py_UNICODE_ISSPACE, `\b` is Py_UNICODE_ISALNUM or '_'. Only the case-insensitive test of a line's last
+ * word (refine._WRAPPED) is left to `wrapped_search` when that word holds a non-ASCII code point, whose case
+ * folding the regex engine knows and this file does not. */
+static const char *const FUNCTION_WORDS[] = {
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to", "with", "that",
+    "than", "after", "before", "is", "are", "was", "were", "has", "have", "had", "its", "their", "his", "her", NULL};
+
+static inline int is_list_end(Py_UCS4 ch) { return ch == '.' || ch == ';' || ch == ':' || ch == ',' || ch == 0x2026; }
+static inline int is_closer(Py_UCS4 ch) {
+    return ch == '"' || ch == '\'' || ch == 0x201D || ch == 0x2019 || ch == ')' || ch == ']';
+}
+static inline int is_opener(Py_UCS4 ch) {
+    return ch == '"' || ch == 0x201C || ch == 0x2018 || ch == '\'' || ch == '(';
+}
+static inline int is_word_char(Py_UCS4 ch) { return Py_UNICODE_ISALNUM(ch) || ch == '_'; }
+
+/* Whether the stripped line text[s:r] ends in a function word, as `_WRAPPED.search(line.rstrip()[-8:])`:
+ * 1 or 0, or -1 on error. */
+static int ends_wrapped(PyObject *text, int kind, const void *data, Py_ssize_t s, Py_ssize_t r, PyObject *search) {
+    Py_ssize_t ts = r - 8 > s ? r - 8 : s;
+    for (Py_ssize_t k = (r - 6 > ts ? r - 6 : ts); k < r; k++) {
+        if (PyUnicode_READ(kind, data, k) >= 128) {
+            PyObject *tail = PyUnicode_Substring(text, ts, r);
+            if (!tail) return -1;
+            PyObject *found = PyObject_CallOneArg(search, tail);
+            Py_DECREF(tail);
+            if (!found) return -1;
+            int hit = found != Py_None;
+            Py_DECREF(found);
+            return hit;
+        }
+    }
+    for (const char *const *w = FUNCTION_WORDS; *w; w++) {
+        Py_ssize_t len = (Py_ssize_t)strlen(*w), at = r - len;
+        if (at < ts) continue;
+        Py_ssize_t k = 0;
+        while (k < len) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, at + k);
+            if (ch >= 'A' && ch <= 'Z') ch += 'a' - 'A';
+            if (ch != (Py_UCS4)(*w)[k]) break;
+            k++;
+        }
+        if (k == len && (at == ts || !is_word_char(PyUnicode_READ(kind, data, at - 1)))) return 1;
+    }
+    return 0;
+}
+
+static PyObject *furniture(PyObject *self, PyObject *args) {
+    PyObject *text, *search;
+    Py_ssize_t run, max_words, headline_words;
+    if (!PyArg_ParseTuple(args, "UnnnO", &text, &run, &max_words, &headline_words, &search)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    Py_ssize_t cur_start = -1, cur_end = -1, n_cur = 0, long_lines = 0;
+    for (Py_ssize_t s = 0; s <= n;) {
+        Py_ssize_t e = s, spaces = 0;
+        while (e < n) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, e);
+            if (ch == '\n') break;
+            spaces += ch == ' ';
+            e++;
+        }
+        Py_ssize_t r = e;  /* the line without its trailing whitespace */
+        while (r > s && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, r - 1))) r--;
+        if (r > s) {  /* a blank line neither joins nor breaks a list */
+            Py_ssize_t words = spaces + 1;
+            Py_UCS4 last = PyUnicode_READ(kind, data, r - 1);
+            int open_end = !is_list_end(last);
+            if (open_end && is_closer(last)) {
+                Py_ssize_t k = r - 1;
+                while (k >= s && is_closer(PyUnicode_READ(kind, data, k))) k--;
+                open_end = !(k >= s && is_list_end(PyUnicode_READ(kind, data, k)));
+            }
+            int starts = 0;
+            if (words <= max_words && open_end) {
+                Py_ssize_t k = s;
+                while (k < e && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k))) k++;
+                if (k < e && is_opener(PyUnicode_READ(kind, data, k))) k++;
+                if (k < e) {
+                    Py_UCS4 ch = PyUnicode_READ(kind, data, k);
+                    starts = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                }
+            }
+            int listed = 0;
+            if (starts) {
+                int wrapped = ends_wrapped(text, kind, data, s, r, search);
+                if (wrapped < 0) goto fail;
+                listed = !wrapped;
+            }
+            if (listed) {
+                if (n_cur == 0) cur_start = s;
+                cur_end = e;
+                n_cur++;
+                long_lines += words >= headline_words;
+            } else {
+                if (n_cur >= run && long_lines >= run) {
+                    PyObject *span = Py_BuildValue("(nn)", cur_start, cur_end);
+                    if (!span || PyList_Append(out, span) < 0) { Py_XDECREF(span); goto fail; }
+                    Py_DECREF(span);
+                }
+                n_cur = long_lines = 0;
+            }
+        }
+        s = e + 1;
+    }
+    if (n_cur >= run && long_lines >= run) {
+        PyObject *span = Py_BuildValue("(nn)", cur_start, cur_end);
+        if (!span || PyList_Append(out, span) < 0) { Py_XDECREF(span); goto fail; }
+        Py_DECREF(span);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"chain", chain, METH_VARARGS, "chain(c0, c1, s0, s1, out, gap, drift) -> number of chains (align._chain)"},
     {"monotone", monotone, METH_VARARGS, "monotone(c, s, out) -> length (align._monotone's patience sort)"},
@@ -734,6 +856,8 @@ static PyMethodDef methods[] = {
      "shingle_rows(cp, table, lower, base, n, window, docs, keys) -> number of rows (shingles.shingle_rows)"},
     {"repeated", repeated, METH_VARARGS, "repeated(keys, out) -> number of keys that occur more than once"},
     {"diff_blocks", diff_blocks, METH_VARARGS, "diff_blocks(a, b) -> [(i, j, n)]: edits/diff.py's matching blocks"},
+    {"furniture", furniture, METH_VARARGS,
+     "furniture(text, run, max_words, headline_words, wrapped_search) -> [(start, end)] (refine.furniture)"},
     {"scan_words", scan_words, METH_VARARGS,
      "scan_words(cp, table, lower, starts, ends, hashes) -> number of words; -1: a code point not in the table "
      "yet; -2: a code unit `lower` cannot fold"},
