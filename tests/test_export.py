@@ -55,18 +55,18 @@ def test_lines_written_in_the_background_appear_whole_or_not_at_all(tmp_path):
     path.write_text("old\n", "utf-8")
 
     def lines():
-        yield "new-1"
+        yield b"new-1\n"
         raise RuntimeError("the writer failed halfway")
 
     failed = BackgroundLines(path, lines())
     with pytest.raises(RuntimeError, match="halfway"):
         failed.finish()
     assert path.read_text("utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl"]
-    dropped = BackgroundLines(path, iter(["a", "b"]))
+    dropped = BackgroundLines(path, iter([b"a\n", b"b\n"]))
     dropped.discard()
     assert path.read_text("utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl"]
-    done = BackgroundLines(path, iter(["a", "b"]))
+    done = BackgroundLines(path, iter([b"a\n", b"b\n"]))
     done.finish()
     assert path.read_text("utf-8") == "a\nb\n" and sorted(p.name for p in tmp_path.iterdir()) == ["articles.jsonl"]
     with pytest.raises(OutputError, match="cannot write .*gone"):
-        BackgroundLines(tmp_path / "gone" / "x.jsonl", iter(["a"])).finish()
+        BackgroundLines(tmp_path / "gone" / "x.jsonl", iter([b"a\n"])).finish()

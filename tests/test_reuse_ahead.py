@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import DEMO_CORPUS, PTC_ARTICLES, need
-from newstrace.export import article_line, jsonl_line, write_articles
+from newstrace.export import article_line, article_line_utf8, jsonl_line, write_articles, write_articles_in_background
 from newstrace.ingest import ingest_paths
 from newstrace.model import Article
 from newstrace.reuse.ahead import ShingleAhead
@@ -82,6 +83,33 @@ def test_article_line_equals_the_generic_writer() -> None:
 def test_article_line_equals_the_generic_writer_on_any_text(text: str, title: str | None, ident: str) -> None:
     a = Article(id=ident, text=text, title=title)
     assert article_line(a) == jsonl_line(a.contract_row())
+    assert article_line_utf8(a) == (jsonl_line(a.contract_row()) + "\n").encode("utf-8")
+
+
+def test_article_lines_in_utf8_equal_the_generic_writer_in_every_code_point_range(monkeypatch) -> None:
+    """Every escaped code point, each UTF-8 length and each width CPython stores a str in (1, 2, 4 bytes)."""
+    import newstrace.export as E
+
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    special = "".join(map(chr, range(0x00, 0x80))) + "\x85\xa0\xff\u07ff\u0800\u2028\u2029\ufeff\uffff"
+    for extra in ("", "\u0100", "\U0001f600\U0010ffff"):
+        a = Article(id="i" + extra, text=special + extra, url="https://e.example/\x85", outlet="e\u2028",
+                    published=when, title=special[::-1] + extra)
+        want = (jsonl_line(a.contract_row()) + "\n").encode("utf-8")
+        assert article_line_utf8(a) == want
+        with monkeypatch.context() as m:
+            m.setattr(E, "_json_kernel", None)
+            assert article_line_utf8(a) == want
+    lone = Article(id="s", text="lone \ud800 surrogate")  # no UTF-8 form: the writer fails, as json's would
+    with pytest.raises(UnicodeEncodeError):
+        article_line_utf8(lone)
+
+
+def test_articles_written_in_the_background_equal_the_plain_writer(tmp_path: Path) -> None:
+    articles = _articles()
+    write_articles(tmp_path / "plain.jsonl", articles)
+    write_articles_in_background(tmp_path / "background.jsonl", articles).finish()
+    assert (tmp_path / "background.jsonl").read_bytes() == (tmp_path / "plain.jsonl").read_bytes()
 
 
 def test_storing_and_shingling_ahead_leave_no_utf8_copy_inside_the_texts(tmp_path: Path) -> None:
@@ -98,6 +126,7 @@ def test_storing_and_shingling_ahead_leave_no_utf8_copy_inside_the_texts(tmp_pat
     docs, _ = ahead.rows_for(articles)
     assert len(set(docs.tolist())) == 12
     assert [(sys.getsizeof(a.text), sys.getsizeof(a.title)) for a in articles] == sizes
-    # nor does articles.jsonl, written from the end of ingest while these texts stay in memory (orjson)
+    # nor does articles.jsonl, written from the end of ingest while these texts stay in memory (orjson, C)
     write_articles(tmp_path / "articles.jsonl", articles)
+    write_articles_in_background(tmp_path / "background.jsonl", articles).finish()
     assert [(sys.getsizeof(a.text), sys.getsizeof(a.title)) for a in articles] == sizes
