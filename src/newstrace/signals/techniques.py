@@ -310,6 +310,25 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def _segment_max(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """max(x[a[i]:b[i]]) for each i (every segment non-empty, segments in any order and possibly overlapping)."""
+    # reduceat over the interleaved bounds [a0, b0, a1, b1, ...]: the even results are the segments; x gets one
+    # more element so that a bound may equal len(x)
+    bounds = np.empty(2 * len(a), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = a, b
+    return np.maximum.reduceat(np.append(x, x[:1]), bounds)[0::2]
+
+
+def _segment_mean(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`x[a[i]:b[i]].mean()` for each i, bit for bit. Not `np.add.reduceat`: it sums in order, while `mean` sums
+    pairwise, and the last bits differ; so one `np.add.reduce` per segment, without `mean`'s Python overhead."""
+    x = np.ascontiguousarray(x)
+    add = np.add.reduce
+    sums = np.array([add(x[i:j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)], dtype=x.dtype)
+    # as `mean` does: the sum (in x's dtype) over the count (an intp), cast back to x's dtype
+    return (sums / (b - a).astype(np.intp)).astype(x.dtype)
+
+
 def context_features(doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray, p_tok: np.ndarray,
                      p_emb_clause: np.ndarray | None = None) -> np.ndarray:
     """Per clause, N_CTX numbers for the second clause stage (logits unless said otherwise):
@@ -330,12 +349,16 @@ def context_features(doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray, p_tok: 
     z = _logit(p_clause)
     out[:, 0] = z
     out[:, 1] = z.mean()
+    # plain floats and Python loops for the few clauses of each sentence: numpy scalars cost more than they save
+    zl = z.tolist()
     by_sent: dict[int, list[int]] = {}
     for i, c in enumerate(doc.clauses):
         by_sent.setdefault(c.sent, []).append(i)
+    best_other = []
     for i, c in enumerate(doc.clauses):
-        others = [z[j] for j in by_sent[c.sent] if j != i]
-        out[i, 2] = max(others) if others else z[i]
+        others = [zl[j] for j in by_sent[c.sent] if j != i]
+        best_other.append(max(others) if others else zl[i])
+    out[:, 2] = best_other
     out[1:, 3] = z[:-1]
     out[0, 3] = out[0, 1]
     out[:-1, 4] = z[1:]
@@ -345,17 +368,17 @@ def context_features(doc: Doc, p_clause: np.ndarray, p_sent: np.ndarray, p_tok: 
         p_lex = p_tok[:, :-1].max(axis=1) if p_tok.shape[1] > 1 else np.zeros(n_tok)
         p_any = p_tok[:, -1]
         out[:, 10] = _logit(p_any.mean())
-        for i, c in enumerate(doc.clauses):
-            a = min(c.first_tok, n_tok - 1)  # a clause of punctuation only has no token: use its neighbour
-            sl = slice(a, max(c.end_tok, a + 1))
-            out[i, 5] = _logit(p_lex[sl].max())
-            out[i, 6] = _logit(p_any[sl].max())
-            out[i, 7] = _logit(p_any[sl].mean())
+        # each clause's tokens [a, b); a clause of punctuation only has no token: it reads its neighbour's
+        a = np.minimum([c.first_tok for c in doc.clauses], n_tok - 1)
+        b = np.maximum([c.end_tok for c in doc.clauses], a + 1)
+        out[:, 5] = _logit(_segment_max(p_lex, a, b))
+        out[:, 6] = _logit(_segment_max(p_any, a, b))
+        out[:, 7] = _logit(_segment_mean(p_any, a, b))
     if len(p_sent):
         sent_ix = [c.sent for c in doc.clauses]
         out[:, 8] = _logit(p_sent[sent_ix, 0])
         out[:, 9] = _logit(p_sent[sent_ix, 1:].max(axis=1))
-    out[:, 11] = [np.log1p(c.end_tok - c.first_tok) for c in doc.clauses]
+    out[:, 11] = np.log1p(np.array([c.end_tok - c.first_tok for c in doc.clauses]))
     if p_emb_clause is None:
         return out
     ze = _logit(p_emb_clause)
