@@ -340,18 +340,19 @@ def test_signals_run_with_one_blas_thread_in_each_worker(monkeypatch):
         assert [r["blas_threads"] for r in rows] == [[1]] * len(articles)
 
 
-@pytest.mark.parametrize("text", ["", "Word", "“Quoted” 'x' ‘y’ \"z\" ABC abc’s 12 1999 Tenth tenth tenth tenth"])
-def test_token_feature_names_are_token_features_flattened(seed_text, text):
+@pytest.mark.parametrize("text", ["", "Word", "“Quoted” 'x' ‘y’ \"z\" ABC abc’s 12 1999 Tenth tenth tenth tenth",
+                                  "a_b c a b_c 1ST İstanbul ǅemal ΣΑΣ \ud800x “y\udcff”"])
+def test_token_feature_columns_are_token_features_hashed(seed_text, text):
+    """The token layer's columns, built from per-word hashes and continued checksums, are `hash_rows` of each
+    token's `token_features`, bit for bit (the definition)."""
     from newstrace.signals import features as F
 
-    for t in (text, seed_text):
+    ptc = sorted(need(PTC_ARTICLES).glob("article*.txt"))[:20]
+    texts = [text, seed_text] + [p.read_bytes().decode("utf-8") for p in ptc]
+    for t in texts:
         doc = F.analyse(t)
         rows = [F.token_features(doc, k) for k in range(len(doc.toks))]
-        names, indptr = F.token_feature_names(doc)
-        assert names == [n for row in rows for n in row]
-        assert indptr == [0, *np.cumsum([len(r) for r in rows]).tolist()]
-        assert all(v == 1.0 for row in rows for v in row.values())
-        for a, b in zip(F.hash_names(names, None, indptr, 1 << 18), F.hash_rows(rows, 1 << 18), strict=True):
+        for a, b in zip(F.token_feature_columns(doc, 1 << 18), F.hash_rows(rows, 1 << 18), strict=True):
             assert np.array_equal(a, b) and a.dtype == b.dtype
 
 

@@ -15,6 +15,7 @@ import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -281,36 +282,93 @@ def token_features(doc: Doc, k: int) -> dict[str, float]:
     return f
 
 
-_COUNT_NAMES = tuple(f"cnt={c}" for c in range(6))
 _QUOTE_LEFT, _QUOTE_RIGHT = "\"“'‘", "\"”'’"
 
 
-def token_feature_names(doc: Doc) -> tuple[list[str], list[int]]:
-    """`token_features` of every token of `doc`, flattened: the names, in each row's order, and where each
-    token's row ends in that list (every value is 1.0). The same rows, without a dict per token."""
+def _crc32s(names: list[str]) -> np.ndarray:
+    """The crc32 of each name's UTF-8 bytes (int64): a feature's column and sign come from it (`hash_names`)."""
+    return np.fromiter(map(zlib.crc32, map(str.encode, names)), dtype=np.int64, count=len(names))
+
+
+_BIAS_CRC = zlib.crc32(b"bias")
+_SHAPE_CRC = {sh: zlib.crc32(("sh=" + sh).encode()) for sh in ("UP", "Cap", "D", "l")}
+_COUNT_CRC = np.array([zlib.crc32(f"cnt={c}".encode()) for c in range(6)], dtype=np.int64)
+_QL_CRC, _QR_CRC = zlib.crc32(b"qL"), zlib.crc32(b"qR")
+_CRC_P_START, _CRC_N_END = zlib.crc32(b"p=<s>"), zlib.crc32(b"n=</s>")
+_CRC_PW_START = zlib.crc32(b"pw=<s>_")
+_QUOTE_LEFT_POINTS = np.array([ord(c) for c in _QUOTE_LEFT], dtype=np.uint32)
+_QUOTE_RIGHT_POINTS = np.array([ord(c) for c in _QUOTE_RIGHT], dtype=np.uint32)
+
+
+def _crc32s_after(start: int | np.ndarray, parts: list[bytes]) -> np.ndarray:
+    """The crc32 of each of `parts` continued from the checksum `start` of earlier bytes (one for all parts, or
+    one per part): `zlib.crc32(prefix + part)` is `zlib.crc32(part, zlib.crc32(prefix))`."""
+    begin = repeat(start, len(parts)) if isinstance(start, int) else start.tolist()
+    return np.fromiter(map(zlib.crc32, parts, begin), dtype=np.int64, count=len(parts))
+
+
+def token_feature_columns(doc: Doc, n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`hash_rows` of every token's `token_features`, built without them: the same CSR pieces, bit for bit.
+
+    A token's row is, in order: bias, w=, p=, n=, pw=, wn=, sh=, suf3= (words of 4+ letters), cnt=, qL and qR
+    (when a quote touches the word). The names that depend on one word are hashed once per distinct word and the
+    constant ones once per process; the two names of a pair of neighbours ("pw=a_b", "wn=a_b") are hashed by
+    continuing the crc32 of their head ("pw=a_", hashed per distinct word) over the second word's bytes, which
+    gives the crc32 of the whole name without building it. The rows are laid out as an (n_tokens, 11) table of
+    hashes whose absent cells a mask drops."""
     words, text = doc.toks.words, doc.text
-    starts, ends, counts = doc.toks.starts, doc.toks.ends, doc.counts
-    n, size = len(words), len(text)
-    names: list[str] = []
-    add = names.append
-    indptr = [0]
-    prev = "<s>"
-    for k in range(n):
-        w = words[k]
-        nxt = words[k + 1] if k + 1 < n else "</s>"
-        s0, e0 = starts[k], ends[k]
-        names += ("bias", "w=" + w, "p=" + prev, "n=" + nxt, "pw=" + prev + "_" + w, "wn=" + w + "_" + nxt,
-                  "sh=" + _shape(text[s0:e0]))
-        if len(w) > 3:
-            add("suf3=" + w[-3:])
-        add(_COUNT_NAMES[min(counts.get(w, 0), 5)])
-        if s0 > 0 and text[s0 - 1] in _QUOTE_LEFT:
-            add("qL")
-        if e0 < size and text[e0] in _QUOTE_RIGHT:
-            add("qR")
-        indptr.append(len(names))
-        prev = w
-    return names, indptr
+    n = len(words)
+    if n == 0:
+        return hash_names([], None, [0], n_features)
+    vocab = list(doc.counts)  # the distinct words: `counts` holds every word of the text
+    index = {w: i for i, w in enumerate(vocab)}
+    ids = np.fromiter(map(index.__getitem__, words), dtype=np.intp, count=n)
+    # crc32(prefix + name) is crc32(name, crc32(prefix)): each word's bytes are hashed after each prefix, and the
+    # names are never built. The p= and n= tables end with the start and end markers.
+    encoded = [w.encode() for w in vocab]
+    crc_p = np.append(_crc32s_after(zlib.crc32(b"p="), encoded), _CRC_P_START)
+    crc_n = np.append(_crc32s_after(zlib.crc32(b"n="), encoded), _CRC_N_END)
+    long_word = np.array([len(w) > 3 for w in vocab])
+    crc_suf = np.zeros(len(vocab), dtype=np.int64)
+    crc_suf[long_word] = _crc32s_after(zlib.crc32(b"suf3="), [w[-3:].encode() for w in vocab if len(w) > 3])
+    crc_cnt = _COUNT_CRC[np.minimum(np.fromiter(doc.counts.values(), dtype=np.int64, count=len(vocab)), 5)]
+    # a pair of neighbours a, b: "pw=a_b" and "wn=a_b" are b's bytes hashed after "pw=a_" and "wn=a_"
+    underscores = [b"_"] * len(vocab)
+    pw_head = np.append(_CRC_PW_START, _crc32s_after(_crc32s_after(zlib.crc32(b"pw="), encoded), underscores))
+    wn_head = _crc32s_after(_crc32s_after(zlib.crc32(b"wn="), encoded), underscores)
+    tail = [encoded[i] for i in ids.tolist()] + [b"</s>"]  # each token's bytes, then the end marker's
+    cells = np.empty((n, 11), dtype=np.int64)
+    cells[:, 0] = _BIAS_CRC
+    cells[:, 1] = _crc32s_after(zlib.crc32(b"w="), encoded)[ids]
+    cells[0, 2] = crc_p[-1]
+    cells[1:, 2] = crc_p[ids[:-1]]
+    cells[:-1, 3] = crc_n[ids[1:]]
+    cells[-1, 3] = crc_n[-1]
+    cells[:, 4] = _crc32s_after(pw_head[np.concatenate([[0], ids[:-1] + 1])], tail[:n])
+    cells[:, 5] = _crc32s_after(wn_head[ids], tail[1:])
+    cells[:, 7] = crc_suf[ids]
+    cells[:, 8] = crc_cnt[ids]
+    cells[:, 9] = _QL_CRC
+    cells[:, 10] = _QR_CRC
+    # the characters at, before and after each word, as code points: 0 stands before and after the text
+    points = np.zeros(len(text) + 2, dtype=np.uint32)
+    points[1:-1] = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = np.asarray(doc.toks.starts, dtype=np.intp) + 1
+    ends = np.asarray(doc.toks.ends, dtype=np.intp) + 1
+    # a word that starts with a-z is "l" (`_shape`): only the others need their raw text looked at
+    first = points[starts]
+    shapes = np.full(n, _SHAPE_CRC["l"], dtype=np.int64)
+    others = np.flatnonzero((first < ord("a")) | (first > ord("z")))
+    st, en = doc.toks.starts, doc.toks.ends
+    shapes[others] = [_SHAPE_CRC[_shape(text[st[k] : en[k]])] for k in others.tolist()]
+    cells[:, 6] = shapes
+    present = np.ones((n, 11), dtype=bool)
+    present[:, 7] = long_word[ids]
+    present[:, 9] = (points[starts - 1, None] == _QUOTE_LEFT_POINTS).any(axis=1)
+    present[:, 10] = (points[ends, None] == _QUOTE_RIGHT_POINTS).any(axis=1)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(present.sum(axis=1), out=indptr[1:])
+    return hashed_columns(cells[present], None, indptr, n_features)
 
 
 def hash_rows(rows: Iterable[dict[str, float]], n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -334,7 +392,12 @@ def hash_names(names: list[str], values: list[float] | None, indptr: list[int],
     at its `indptr` entry."""
     # a feature's column is the crc32 of its UTF-8 name (stable across processes, unlike `hash`); hashing every
     # name again costs less than looking it up in a cache
-    hashes = np.fromiter(map(zlib.crc32, map(str.encode, names)), dtype=np.int64, count=len(names))
-    data = np.ones(len(names)) if values is None else np.asarray(values, dtype=np.float64)
+    return hashed_columns(_crc32s(names), values, indptr, n_features)
+
+
+def hashed_columns(hashes: np.ndarray, values: list[float] | None, indptr: list[int] | np.ndarray,
+                   n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`hash_names` from the names' crc32s: the low bits give the column, bit 31 the sign."""
+    data = np.ones(len(hashes)) if values is None else np.asarray(values, dtype=np.float64)
     data[(hashes >> 31) & 1 == 1] *= -1.0
     return (np.asarray(indptr, dtype=np.int64), hashes & (n_features - 1), data.astype(np.float32))

@@ -296,8 +296,7 @@ def sentence_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
 
 
 def token_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
-    names, indptr = F.token_feature_names(doc)
-    return model.tok.probs(*F.hash_names(names, None, indptr, model.tok.weights.shape[0]))
+    return model.tok.probs(*F.token_feature_columns(doc, model.tok.weights.shape[0]))
 
 
 def clause_probs(model: TechniqueModel, doc: Doc) -> np.ndarray:
