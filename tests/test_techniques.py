@@ -366,3 +366,47 @@ def test_span_rows_equal_asdict(seed_text):
     spans = [*detect_techniques(seed_text, load_model()), *find_attributions(seed_text)]
     assert spans and all(_scalar_fields(s) == asdict(s) for s in spans)
     assert analyse_text(seed_text)["attributions"] == [asdict(a) for a in find_attributions(seed_text)]
+
+
+def _unit_features_by_definition(doc, a: int, b: int, sent, raw: str) -> dict[str, float]:
+    """The word, pair and cue features of tokens a..b as first written, a loop over the words (the definition that
+    `features.sentence_features` and `clause_features` compute from the document's cached names and counts)."""
+    from newstrace.signals.features import _shape
+
+    words = doc.toks.words[a:b]
+    f: dict[str, float] = {"bias": 1.0}
+    for w in words:
+        f["w=" + w] = 1.0
+    for x, y in zip(words, words[1:], strict=False):
+        f["b=" + x + "_" + y] = 1.0
+    if sent is not None:
+        for w in doc.toks.words[sent.first_tok : sent.end_tok]:
+            f["sw=" + w] = 0.5
+    st, en = doc.toks.starts, doc.toks.ends
+    caps = sum(1 for k in range(a, b) if _shape(doc.text[st[k]]) == "Cap")
+    upper = sum(1 for k in range(a, b) if en[k] - st[k] > 1 and doc.text[st[k] : en[k]].isupper())
+    rep = sum(1 for w in set(words) if len(w) > 3 and doc.counts.get(w, 0) >= 3)
+    return {"f": f, "caps": caps, "upper": upper, "rep": rep, "quote": float(any(c in raw for c in "\"“”"))}
+
+
+@pytest.mark.parametrize("text", ["", "A_B a b_c a_b c. SHOUT IT, NOW 1ST! “q” rep repeat repeat repeat.",
+                                  "İstanbul ǅemal ΣΑΣ \ud800x “y\udcff”, z; w: v — u"])
+def test_sentence_and_clause_features_follow_their_definition(seed_text, text):
+    from newstrace.signals import features as F
+
+    for t in (text, seed_text):
+        doc = F.analyse(t)
+        for i, s in enumerate(doc.sents):
+            got, want = F.sentence_features(doc, i), _unit_features_by_definition(doc, s.first_tok, s.end_tok, None,
+                                                                                t[s.start : s.end])
+            assert list(got.items())[: len(want["f"])] == list(want["f"].items())
+            n = s.end_tok - s.first_tok
+            assert got[f"capfrac={int(4 * want['caps'] / n) if n else 0}"] == 1.0
+            assert got.get("allcaps", 0.0) == float(min(want["upper"], 3))
+            assert got[f"rep={min(want['rep'], 6)}"] == 1.0 and got["quote"] == want["quote"]
+        for i, c in enumerate(doc.clauses):
+            got = F.clause_features(doc, i)
+            want = _unit_features_by_definition(doc, c.first_tok, c.end_tok, doc.sents[c.sent], t[c.start : c.end])
+            assert list(got.items())[: len(want["f"])] == list(want["f"].items())
+            assert got.get("allcaps", 0.0) == float(min(want["upper"], 3))
+            assert got[f"rep={min(want['rep'], 6)}"] == 1.0 and got["quote"] == want["quote"]
