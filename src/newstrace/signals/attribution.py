@@ -213,10 +213,12 @@ def is_heading(text: str, sent: Sentence) -> bool:
     n = sent.last - sent.first
     if (not tail or tail[-1] not in ".!?:;,…") and n < 12:
         return True
-    words = re.findall(r"[^\W\d_][\w'’-]*", seg)
     at_line_start = sent.start == 0 or text[sent.start - 1] == "\n"
+    if not at_line_start or tail.endswith("."):
+        return False  # settled before the words are counted: most sentences of a body end in a full stop
+    words = re.findall(r"[^\W\d_][\w'’-]*", seg)
     caps = sum(w[0].isupper() for w in words if len(w) > 3)
-    return at_line_start and not tail.endswith(".") and caps >= 0.8 * max(1, sum(len(w) > 3 for w in words))
+    return caps >= 0.8 * max(1, sum(len(w) > 3 for w in words))
 
 
 def is_factual(text: str, toks: Tokens, sent: Sentence) -> bool:
