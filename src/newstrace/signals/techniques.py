@@ -557,16 +557,16 @@ def _repeated_phrases(doc: Doc, min_words: int = 3, max_words: int = 8, min_coun
     n = len(words)
     starts, ends = doc.toks.starts, doc.toks.ends
     # a phrase never runs across punctuation: only whitespace may separate its words
-    plain_gap = [not text[ends[i] : starts[i + 1]].strip() for i in range(n - 1)]
+    plain_gap = [not text[e:s].strip() for e, s in zip(ends, starts[1:], strict=False)]
     out: list[TechniqueSpan] = []
     covered = [False] * n
     # only a phrase after a comma at 2+ places can pass (half of 3+), so those places are found first, and the
     # phrases' other places are looked for only at words that start one of them
-    comma = [text[max(0, starts[i] - 4) : starts[i]].rstrip().endswith(",") for i in range(n)]
+    after_comma_at = [i for i, s in enumerate(starts) if text[max(0, s - 4) : s].rstrip().endswith(",")]
     for size in range(max_words, min_words - 1, -1):
         seen: dict[tuple[str, ...], int] = {}
-        for i in range(n - size + 1):
-            if comma[i] and all(plain_gap[i : i + size - 1]):
+        for i in after_comma_at:
+            if i <= n - size and all(plain_gap[i : i + size - 1]):
                 gram = tuple(words[i : i + size])
                 seen[gram] = seen.get(gram, 0) + 1
         wanted = {g for g, c in seen.items() if c >= 2}
