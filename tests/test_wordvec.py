@@ -75,3 +75,17 @@ def test_prefix_sums_equal_cumsum_bit_for_bit():
         ref = np.zeros((n + 1, 64))
         np.cumsum(x, axis=0, dtype=np.float64, out=ref[1:])
         assert np.array_equal(prefix_sums(x), ref)
+
+
+def test_the_token_context_reads_the_sums_of_doc_vectors_unchanged(seed_text):
+    """The default model's token layer reuses the prefix sums of the word vectors: same probabilities, bit for bit."""
+    from newstrace.signals.techniques import emb_token_probs, load_model
+    from newstrace.signals.wordvec import doc_vectors_and_sums
+
+    model = load_model()
+    for text in (seed_text, "", "One word."):
+        doc = analyse(text)
+        clause_x, tok_x, sums = doc_vectors_and_sums(doc, model.word_vectors)
+        assert all(np.array_equal(a, b) for a, b in zip((clause_x, tok_x), doc_vectors(doc, model.word_vectors),
+                                                         strict=True))
+        assert np.array_equal(emb_token_probs(model.emb_tok, tok_x, sums), emb_token_probs(model.emb_tok, tok_x))

@@ -48,6 +48,7 @@ from newstrace.signals.contextual import sentence_vectors, token_context
 from newstrace.signals.features import Doc, analyse
 from newstrace.signals.wordvec import WordVectors
 from newstrace.signals.wordvec import doc_vectors as word_doc_vectors
+from newstrace.signals.wordvec import doc_vectors_and_sums as word_doc_vectors_and_sums
 from newstrace.tokens import Tokens
 
 MODEL_FILE = "techniques.npz"
@@ -404,11 +405,11 @@ def mix_token_probs(p_tok: np.ndarray, p_emb_tok: np.ndarray | None) -> np.ndarr
     return p_tok if p_emb_tok is None or len(p_tok) == 0 else (p_tok + p_emb_tok) / 2
 
 
-def emb_token_probs(layer: DenseLayer, tok_x: np.ndarray) -> np.ndarray:
+def emb_token_probs(layer: DenseLayer, tok_x: np.ndarray, sums: np.ndarray | None = None) -> np.ndarray:
     """The contextual token layer's probabilities from pooled token vectors; a layer twice as wide as the vectors
-    reads them in context (`contextual.token_context`)."""
+    reads them in context (`contextual.token_context`, which reads `sums` when given)."""
     if layer.weights.shape[0] == 2 * tok_x.shape[1]:
-        tok_x = token_context(tok_x)
+        tok_x = token_context(tok_x, sums=sums)
     return layer.probs(tok_x)
 
 
@@ -615,10 +616,16 @@ def doc_techniques(model: TechniqueModel, doc: Doc,
     p_sent, p_tok = sentence_probs(model, doc), token_probs(model, doc)
     p_emb_clause = None
     if model.contextual:
-        clause_x, tok_x = vectors if vectors is not None else model.vectors(doc)
+        sums = None  # the token vectors' prefix sums, when the static word vectors give them
+        if vectors is not None:
+            clause_x, tok_x = vectors
+        elif model.word_vectors is not None:
+            clause_x, tok_x, sums = word_doc_vectors_and_sums(doc, model.word_vectors)
+        else:
+            clause_x, tok_x = model.vectors(doc)
         p_emb_clause = model.emb_clause.probs(clause_x)[:, 0]
         if model.emb_tok is not None:
-            p_tok = mix_token_probs(p_tok, emb_token_probs(model.emb_tok, tok_x))
+            p_tok = mix_token_probs(p_tok, emb_token_probs(model.emb_tok, tok_x, sums))
         if model.emb_sent is not None:
             p_sent = mix_token_probs(p_sent, model.emb_sent.probs(sentence_vectors(doc, clause_x)))
     p_clause = context_probs(model, doc, clause_probs(model, doc), p_sent, p_tok, p_emb_clause)
