@@ -3,7 +3,7 @@
     /tmp/tv/bin/python benchmarks/finetune_probe.py --blocks 6 --epochs 3 --repeat 0 --fold 0
 
 An experiment, not part of any install: it needs PyTorch (training only) besides the `minilm` extra, run from a
-venv that has torch and sees newstrace (see benchmarks/README.md, "Stop 26"). It answers one question before
+venv that has torch and sees newstrace (see benchmarks/README.md, persuasion, "Stop 26"). It answers one question before
 anyone builds a distilled CPU student: is the fine-tuned teacher itself above issue 13's SI F1 target?
 
 The split is the same as `ptc_cv.py --repeats 5 --folds 2` (seed 13): the test fold's articles are never seen in
