@@ -28,10 +28,9 @@ from torch import nn
 
 from newstrace.eval.spans import si_score, technique_score
 from newstrace.signals import train as T
-from newstrace.signals.encoder import model_dir, read_safetensors
+from newstrace.signals.encoder import STRIDE, WINDOW, model_dir, read_safetensors
 
-BODY = 254  # word pieces per window between [CLS] and [SEP]
-STRIDE = 192
+BODY = WINDOW - 2  # the numpy encoder's windows: word pieces between [CLS] and [SEP]
 
 
 class Block(nn.Module):
